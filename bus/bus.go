@@ -1,0 +1,402 @@
+// Package bus owns NATS: an embedded nats-server with JetStream for a single
+// node, or a connection to an external NATS. It stores every event in a
+// per-app JetStream stream and delivers the stream's republished copies to
+// the gateway in order per channel, filling gaps from the stream.
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options configure Open. The zero value with a DataDir runs an embedded
+// server without a TCP listener.
+type Options struct {
+	// URL of an external NATS (comma-separated seeds); empty embeds a server.
+	URL string
+	// DataDir holds the embedded server's JetStream storage.
+	DataDir string
+	// Listen opens a NATS client listener on the embedded server.
+	Listen string
+	// Name is the NATS connection name.
+	Name string
+	// Logger receives connection state changes; nil uses slog.Default.
+	Logger *slog.Logger
+}
+
+// Delivery is one stored event arriving for a channel with local interest.
+type Delivery struct {
+	App     string
+	Channel string
+	// Frame is the encoded protocol frame, ready to write to sockets.
+	Frame []byte
+	// Seq is the event's position in its app's stream.
+	Seq uint64
+	// Exclude is the socket id that must not receive the event.
+	Exclude string
+}
+
+// Handler receives deliveries; calls for one channel never overlap and come
+// in stream order.
+type Handler func(Delivery)
+
+// Bus is a NATS connection with the streams of Pushd's apps.
+type Bus struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	ns      *server.Server
+	log     *slog.Logger
+	handler Handler
+
+	shards []*shard
+
+	mu      sync.Mutex
+	streams map[string]jetstream.Stream // by app token
+}
+
+const (
+	deliveryShards = 16
+	shardBuffer    = 16384
+	// Header names carried by stored events.
+	hdrExclude  = "Pushd-Exclude"
+	hdrSeq      = "Nats-Sequence"
+	hdrLastSeq  = "Nats-Last-Sequence"
+	unsubMarker = "" // a message with this subject marks an unsubscribe
+)
+
+// Open connects to NATS (starting the embedded server when opts.URL is empty)
+// and starts delivering events to h.
+func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
+	b := &Bus{log: opts.Logger, handler: h, streams: map[string]jetstream.Stream{}}
+	if b.log == nil {
+		b.log = slog.Default()
+	}
+	natsOpts := []nats.Option{
+		nats.Name(opts.Name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.log.Warn("nats disconnected", slog.Any("err", err))
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			b.log.Info("nats reconnected", slog.String("url", c.ConnectedUrlRedacted()))
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			subj := ""
+			if s != nil {
+				subj = s.Subject
+			}
+			b.log.Error("nats async error", slog.String("subject", subj), slog.Any("err", err))
+		}),
+	}
+	url := opts.URL
+	if url == "" {
+		ns, err := startEmbedded(opts.DataDir, opts.Listen)
+		if err != nil {
+			return nil, err
+		}
+		b.ns = ns
+		natsOpts = append(natsOpts, nats.InProcessServer(ns))
+	}
+	nc, err := nats.Connect(url, natsOpts...)
+	if err != nil {
+		b.shutdownServer()
+		return nil, fmt.Errorf("connect nats: %w", err)
+	}
+	b.nc = nc
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+		b.log.Error("async publish failed", slog.String("subject", m.Subject), slog.Any("err", err))
+	}))
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	b.js = js
+	b.shards = make([]*shard, deliveryShards)
+	for i := range b.shards {
+		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
+		b.shards[i] = s
+		go s.run()
+	}
+	return b, nil
+}
+
+// Ready reports whether NATS is connected.
+func (b *Bus) Ready() error {
+	if st := b.nc.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("nats %s", st)
+	}
+	return nil
+}
+
+// Close drains the connection and stops the embedded server.
+func (b *Bus) Close() {
+	if b.nc != nil {
+		_ = b.nc.Drain()
+		deadline := time.Now().Add(5 * time.Second)
+		for !b.nc.IsClosed() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		b.nc.Close()
+	}
+	for _, s := range b.shards {
+		close(s.in)
+	}
+	b.shards = nil
+	b.shutdownServer()
+}
+
+func (b *Bus) shutdownServer() {
+	if b.ns != nil {
+		b.ns.Shutdown()
+		b.ns.WaitForShutdown()
+	}
+}
+
+// AppStream describes the retention of one app's event stream.
+type AppStream struct {
+	Key      string
+	MaxAge   time.Duration
+	MaxBytes int64
+}
+
+// EnsureApp creates the app's stream, or updates its retention in place.
+func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
+	tok := EncodeToken(a.Key)
+	cfg := jetstream.StreamConfig{
+		Name:        streamName(tok),
+		Description: "Pushd events of app " + a.Key,
+		Subjects:    []string{eventSubject(tok, "*")},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      a.MaxAge,
+		MaxBytes:    a.MaxBytes,
+		Duplicates:  time.Minute,
+		AllowDirect: true,
+		RePublish: &jetstream.RePublish{
+			Source:      eventSubject(tok, "*"),
+			Destination: outSubject(tok, "{{wildcard(1)}}"),
+		},
+	}
+	if b.ns == nil {
+		cfg.Storage = jetstream.FileStorage
+	}
+	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("stream for app %s: %w", a.Key, err)
+	}
+	b.mu.Lock()
+	b.streams[tok] = st
+	b.mu.Unlock()
+	return nil
+}
+
+func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, ok := b.streams[appTok]
+	if !ok {
+		return nil, fmt.Errorf("no stream for app token %s", appTok)
+	}
+	return st, nil
+}
+
+// Outgoing is one event to store.
+type Outgoing struct {
+	Channel string
+	Frame   []byte
+	Exclude string
+}
+
+func (b *Bus) message(appTok string, o Outgoing) *nats.Msg {
+	m := nats.NewMsg(eventSubject(appTok, EncodeToken(o.Channel)))
+	m.Data = o.Frame
+	if o.Exclude != "" {
+		m.Header.Set(hdrExclude, o.Exclude)
+	}
+	return m
+}
+
+// Publish stores events of one app and returns their stream sequences once
+// JetStream has acknowledged every one of them.
+func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint64, error) {
+	tok := EncodeToken(app)
+	if len(evs) == 1 {
+		ack, err := b.js.PublishMsg(ctx, b.message(tok, evs[0]))
+		if err != nil {
+			return nil, fmt.Errorf("store event on %s: %w", evs[0].Channel, err)
+		}
+		return []uint64{ack.Sequence}, nil
+	}
+	futures := make([]jetstream.PubAckFuture, len(evs))
+	for i, o := range evs {
+		f, err := b.js.PublishMsgAsync(b.message(tok, o))
+		if err != nil {
+			return nil, fmt.Errorf("store event on %s: %w", o.Channel, err)
+		}
+		futures[i] = f
+	}
+	seqs := make([]uint64, len(evs))
+	for i, f := range futures {
+		select {
+		case ack := <-f.Ok():
+			seqs[i] = ack.Sequence
+		case err := <-f.Err():
+			return nil, fmt.Errorf("store event on %s: %w", evs[i].Channel, err)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("store event on %s: %w", evs[i].Channel, ctx.Err())
+		}
+	}
+	return seqs, nil
+}
+
+// PublishAsync stores an event without waiting for the acknowledgement; a
+// failure is logged. Client events use it.
+func (b *Bus) PublishAsync(app string, o Outgoing) error {
+	if _, err := b.js.PublishMsgAsync(b.message(EncodeToken(app), o)); err != nil {
+		return fmt.Errorf("store client event on %s: %w", o.Channel, err)
+	}
+	return nil
+}
+
+// Stored is an event read back from a stream.
+type Stored struct {
+	Frame []byte
+	Seq   uint64
+	Time  time.Time
+}
+
+// ErrNotFound reports that the stream holds no such event.
+var ErrNotFound = errors.New("bus: no stored event")
+
+// Last returns the newest stored event of a channel.
+func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
+	tok := EncodeToken(app)
+	st, err := b.stream(tok)
+	if err != nil {
+		return Stored{}, err
+	}
+	m, err := st.GetLastMsgForSubject(ctx, eventSubject(tok, EncodeToken(channel)))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return Stored{}, ErrNotFound
+	}
+	if err != nil {
+		return Stored{}, fmt.Errorf("last event of %s: %w", channel, err)
+	}
+	return Stored{Frame: m.Data, Seq: m.Sequence, Time: m.Time}, nil
+}
+
+// After returns the stored events of a channel with a sequence greater than
+// from and smaller than to (to == 0: up to the newest), in order.
+func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64) ([]Delivery, error) {
+	tok := EncodeToken(app)
+	st, err := b.stream(tok)
+	if err != nil {
+		return nil, err
+	}
+	subj := eventSubject(tok, EncodeToken(channel))
+	var out []Delivery
+	for seq := from + 1; to == 0 || seq < to; {
+		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("read %s after %d: %w", channel, seq, err)
+		}
+		if to != 0 && m.Sequence >= to {
+			break
+		}
+		out = append(out, Delivery{App: app, Channel: channel, Frame: m.Data, Seq: m.Sequence, Exclude: m.Header.Get(hdrExclude)})
+		seq = m.Sequence + 1
+	}
+	return out, nil
+}
+
+// FirstSeq returns the oldest sequence the app's stream still holds (0 when
+// it is empty), so a resume can tell whether it is too late.
+func (b *Bus) FirstSeq(ctx context.Context, app string) (uint64, error) {
+	st, err := b.stream(EncodeToken(app))
+	if err != nil {
+		return 0, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info of %s: %w", app, err)
+	}
+	return info.State.FirstSeq, nil
+}
+
+// Subscription is local interest in one channel.
+type Subscription struct {
+	sub   *nats.Subscription
+	shard *shard
+}
+
+// Subscribe starts delivering a channel's events to the handler. It returns
+// once the NATS server has registered the interest.
+func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
+	subj := outSubject(EncodeToken(app), EncodeToken(channel))
+	h := fnv.New32a()
+	h.Write([]byte(subj))
+	sh := b.shards[h.Sum32()%uint32(len(b.shards))]
+	sub, err := b.nc.ChanSubscribe(subj, sh.in)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe %s: %w", channel, err)
+	}
+	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribe %s: flush: %w", channel, err)
+	}
+	return &Subscription{sub: sub, shard: sh}, nil
+}
+
+// Unsubscribe ends the interest; events already queued are still delivered.
+func (s *Subscription) Unsubscribe() error {
+	subj := s.sub.Subject
+	err := s.sub.Unsubscribe()
+	// The marker follows every queued message of this subscription, so the
+	// shard forgets the subject's position only after delivering them.
+	s.shard.in <- &nats.Msg{Subject: unsubMarker, Reply: subj}
+	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		return fmt.Errorf("unsubscribe %s: %w", subj, err)
+	}
+	return nil
+}
+
+// Control messages between nodes.
+
+// PublishControl sends a control message of kind for an app to every node.
+func (b *Bus) PublishControl(app, kind string, data []byte) error {
+	if err := b.nc.Publish(controlSubject(EncodeToken(app), kind), data); err != nil {
+		return fmt.Errorf("control %s: %w", kind, err)
+	}
+	return b.nc.Flush()
+}
+
+// SubscribeControl calls f for every control message of kind, of any app.
+func (b *Bus) SubscribeControl(kind string, f func(app string, data []byte)) error {
+	_, err := b.nc.Subscribe(controlSubject("*", kind), func(m *nats.Msg) {
+		tok := m.Subject[len(subjectRoot)+1:]
+		tok = tok[:len(tok)-len(".ctl."+kind)]
+		app, err := DecodeToken(tok)
+		if err != nil {
+			return
+		}
+		f(app, m.Data)
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe control %s: %w", kind, err)
+	}
+	return b.nc.Flush()
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pushd/pushd/config"
+)
+
+// settings are the command-line flags; each has a PUSHD_* environment
+// equivalent (--ws-addr and PUSHD_WS_ADDR). Precedence: file, env, flags.
+type settings struct {
+	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
+	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
+}
+
+func (s *settings) flags(fs *flag.FlagSet) {
+	fs.StringVar(&s.configFile, "config", "", "YAML configuration file (apps and every setting)")
+	fs.StringVar(&s.wsAddr, "ws-addr", "", "WebSocket listen address (default 127.0.0.1:3131)")
+	fs.StringVar(&s.apiAddr, "api-addr", "", "HTTP API listen address (default 127.0.0.1:3232)")
+	fs.StringVar(&s.dataDir, "data-dir", "", "data directory for JetStream and generated credentials (default ./data)")
+	fs.StringVar(&s.natsURL, "nats-url", "", "external NATS URL(s); empty runs an embedded NATS server")
+	fs.StringVar(&s.natsListen, "nats-listen", "", "open a NATS client listener on the embedded server (host:port)")
+	fs.StringVar(&s.appID, "app-id", "", "id of a single app defined on the command line")
+	fs.StringVar(&s.appKey, "app-key", "", "key of a single app defined on the command line")
+	fs.StringVar(&s.appSecret, "app-secret", "", "secret of a single app defined on the command line")
+	fs.StringVar(&s.webhookURL, "webhook-url", "", "webhook URL of the command-line (or generated) app")
+	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
+	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
+}
+
+// loadConfig builds the configuration from file, environment and flags.
+func loadConfig(args []string, getenv func(string) string) (config.Config, error) {
+	fs := flag.NewFlagSet("pushd", flag.ContinueOnError)
+	var s settings
+	s.flags(fs)
+	// Environment first: a flag given explicitly overrides it below.
+	fs.VisitAll(func(f *flag.Flag) {
+		if v := getenv("PUSHD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
+			_ = f.Value.Set(v)
+		}
+	})
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config.Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	var cfg config.Config
+	if s.configFile != "" {
+		var err error
+		if cfg, err = config.Load(s.configFile); err != nil {
+			return cfg, err
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.WSAddr, s.wsAddr)
+	set(&cfg.APIAddr, s.apiAddr)
+	set(&cfg.DataDir, s.dataDir)
+	set(&cfg.NATSURL, s.natsURL)
+	set(&cfg.NATSListen, s.natsListen)
+	set(&cfg.LogLevel, s.logLevel)
+	set(&cfg.LogFormat, s.logFormat)
+	cfg.Defaults()
+	if s.appKey != "" || s.appSecret != "" {
+		if s.appKey == "" || s.appSecret == "" {
+			return cfg, errors.New("--app-key and --app-secret go together")
+		}
+		cfg.Apps = append(cfg.Apps, config.App{ID: s.appID, Key: s.appKey, Secret: s.appSecret, WebhookURL: s.webhookURL})
+	}
+	if len(cfg.Apps) == 0 {
+		a, err := generatedApp(cfg.DataDir)
+		if err != nil {
+			return cfg, err
+		}
+		a.WebhookURL = s.webhookURL
+		cfg.Apps = append(cfg.Apps, a)
+	}
+	cfg.Defaults()
+	return cfg, cfg.Validate()
+}
+
+// generatedApp loads the app created on first start, or creates it: a random
+// key and secret kept in the data directory so they survive restarts.
+func generatedApp(dataDir string) (config.App, error) {
+	path := filepath.Join(dataDir, "app.json")
+	var a struct{ ID, Key, Secret string }
+	if b, err := os.ReadFile(path); err == nil {
+		if err := json.Unmarshal(b, &a); err != nil {
+			return config.App{}, fmt.Errorf("read %s: %w", path, err)
+		}
+		return config.App{ID: a.ID, Key: a.Key, Secret: a.Secret}, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return config.App{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	a.Key, a.Secret = randomHex(10), randomHex(16) // no id: any /apps/{id} works, as in webman/push
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return config.App{}, fmt.Errorf("create data dir: %w", err)
+	}
+	b, _ := json.MarshalIndent(a, "", "  ")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return config.App{}, fmt.Errorf("write %s: %w", path, err)
+	}
+	return config.App{ID: a.ID, Key: a.Key, Secret: a.Secret}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

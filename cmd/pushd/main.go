@@ -1,0 +1,121 @@
+// Command pushd is the Pushd server: a Pusher Channels (protocol 7) and
+// webman/push compatible push server on NATS JetStream.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "pushd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	cfg, err := loadConfig(args, os.Getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var gw *gateway.Gateway
+	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log},
+		func(d bus.Delivery) { gw.Deliver(d) })
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	for _, a := range cfg.Apps {
+		if err := b.EnsureApp(ctx, bus.AppStream{Key: a.Key, MaxAge: a.HistoryMaxAge, MaxBytes: a.HistoryMaxBytes}); err != nil {
+			return err
+		}
+	}
+	gw, err = gateway.New(cfg, b, log)
+	if err != nil {
+		return err
+	}
+
+	wsLn, err := net.Listen("tcp", cfg.WSAddr)
+	if err != nil {
+		return fmt.Errorf("websocket listener: %w", err)
+	}
+	apiLn, err := net.Listen("tcp", cfg.APIAddr)
+	if err != nil {
+		wsLn.Close()
+		return fmt.Errorf("api listener: %w", err)
+	}
+	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	errc := make(chan error, 2)
+	go func() { errc <- gw.ServeWebSocket(wsLn, nil) }()
+	go func() {
+		if err := api.Serve(apiLn); !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("api: %w", err)
+		}
+	}()
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	go gw.Run(runCtx)
+	announce(cfg, wsLn.Addr().String(), apiLn.Addr().String())
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-errc:
+		if err != nil {
+			log.Error("listener failed", slog.Any("err", err))
+		}
+	}
+	stop()
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	wsLn.Close()
+	gw.Shutdown(sctx)
+	_ = api.Shutdown(sctx)
+	return nil
+}
+
+func newLogger(cfg config.Config) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// announce prints where the server listens and how to reach each app.
+func announce(cfg config.Config, wsAddr, apiAddr string) {
+	fmt.Printf("pushd ready\n  websocket  ws://%s/app/{app_key}\n  http api   http://%s\n", wsAddr, apiAddr)
+	if cfg.NATSURL == "" {
+		fmt.Printf("  nats       embedded (data in %s)\n", cfg.DataDir)
+	} else {
+		fmt.Printf("  nats       %s\n", cfg.NATSURL)
+	}
+	for _, a := range cfg.Apps {
+		id := a.ID
+		if id == "" {
+			id = "(any)"
+		}
+		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, a.Secret)
+	}
+}

@@ -1,0 +1,165 @@
+// Package config holds Pushd's settings: the server's addresses and the apps
+// it serves, with defaults that follow Pusher and webman/push.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole server configuration. The zero value plus Defaults is a
+// working single-node server with no apps.
+type Config struct {
+	// WSAddr is the WebSocket listener (webman/push: 3131).
+	WSAddr string `yaml:"ws_addr"`
+	// APIAddr is the HTTP API listener (webman/push: 3232).
+	APIAddr string `yaml:"api_addr"`
+	// DataDir keeps JetStream storage and the generated app credentials.
+	DataDir string `yaml:"data_dir"`
+	// NATSURL connects to an external NATS; empty starts an embedded server.
+	NATSURL string `yaml:"nats_url"`
+	// NATSListen opens a client listener on the embedded server ("" = none).
+	NATSListen string `yaml:"nats_listen"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// PongTimeout is how long a pinged idle client has to answer (Pusher: 30 s).
+	PongTimeout time.Duration `yaml:"pong_timeout"`
+	// ShutdownTimeout bounds a graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Apps are the applications this server serves, identified by key.
+	Apps []App `yaml:"apps"`
+}
+
+// App is one application: credentials, switches and limits.
+type App struct {
+	// ID, when set, must match the id in /apps/{id}/... (404 otherwise);
+	// when empty any id is accepted, as webman/push does.
+	ID     string `yaml:"id"`
+	Key    string `yaml:"key"`
+	Secret string `yaml:"secret"`
+	// Disabled apps refuse connections with 4003 and API calls with 403.
+	Disabled bool `yaml:"disabled"`
+	// DisableClientEvents refuses client- events with 4301.
+	DisableClientEvents bool `yaml:"disable_client_events"`
+	// WebhookURL receives Pusher-style webhooks.
+	WebhookURL string `yaml:"webhook_url"`
+
+	Limits `yaml:",inline"`
+}
+
+// Limits are the per-app limits; zero means the Pusher default.
+type Limits struct {
+	ActivityTimeout      int           `yaml:"activity_timeout"`         // seconds, 120
+	MaxConnections       int           `yaml:"max_connections"`          // 0 = unlimited
+	MaxEventBytes        int           `yaml:"max_event_bytes"`          // 10240
+	MaxChannelsPerEvent  int           `yaml:"max_channels_per_event"`   // 100
+	MaxBatchEvents       int           `yaml:"max_batch_events"`         // 10
+	MaxChannelNameLength int           `yaml:"max_channel_name_length"`  // 200
+	MaxEventNameLength   int           `yaml:"max_event_name_length"`    // 200
+	MaxChannelsPerSocket int           `yaml:"max_channels_per_socket"`  // 1000
+	ClientEventsPerSec   int           `yaml:"client_events_per_second"` // 10
+	HistoryMaxAge        time.Duration `yaml:"history_max_age"`          // 1h
+	HistoryMaxBytes      int64         `yaml:"history_max_bytes"`        // 64 MiB
+	CacheTTL             time.Duration `yaml:"cache_ttl"`                // 30m
+}
+
+// Defaults fills every unset field with its default.
+func (c *Config) Defaults() {
+	if c.WSAddr == "" {
+		c.WSAddr = "127.0.0.1:3131"
+	}
+	if c.APIAddr == "" {
+		c.APIAddr = "127.0.0.1:3232"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "info"
+	}
+	if c.LogFormat == "" {
+		c.LogFormat = "text"
+	}
+	if c.PongTimeout == 0 {
+		c.PongTimeout = 30 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	for i := range c.Apps {
+		c.Apps[i].Limits.Defaults()
+	}
+}
+
+// Defaults fills every unset limit with its Pusher default.
+func (l *Limits) Defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&l.ActivityTimeout, 120)
+	def(&l.MaxEventBytes, 10240)
+	def(&l.MaxChannelsPerEvent, 100)
+	def(&l.MaxBatchEvents, 10)
+	def(&l.MaxChannelNameLength, 200)
+	def(&l.MaxEventNameLength, 200)
+	def(&l.MaxChannelsPerSocket, 1000)
+	def(&l.ClientEventsPerSec, 10)
+	if l.HistoryMaxAge == 0 {
+		l.HistoryMaxAge = time.Hour
+	}
+	if l.HistoryMaxBytes == 0 {
+		l.HistoryMaxBytes = 64 << 20
+	}
+	if l.CacheTTL == 0 {
+		l.CacheTTL = 30 * time.Minute
+	}
+}
+
+// Validate reports the first problem that makes the configuration unusable.
+func (c *Config) Validate() error {
+	keys := map[string]bool{}
+	for i, a := range c.Apps {
+		if a.Key == "" || a.Secret == "" {
+			return fmt.Errorf("app %d: key and secret are required", i)
+		}
+		if keys[a.Key] {
+			return fmt.Errorf("app %d: duplicate key %q", i, a.Key)
+		}
+		keys[a.Key] = true
+		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
+			return fmt.Errorf("app %q: limits must not be negative", a.Key)
+		}
+	}
+	if c.NATSURL != "" && c.NATSListen != "" {
+		return errors.New("nats_listen applies to the embedded server only; drop it or nats_url")
+	}
+	return nil
+}
+
+// Load reads a YAML configuration file. Unknown fields are an error, so a
+// typo does not silently fall back to a default.
+func Load(path string) (Config, error) {
+	var c Config
+	f, err := os.Open(path)
+	if err != nil {
+		return c, fmt.Errorf("open config: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	// An empty or comments-only file is the zero configuration; yaml reports
+	// it as io.EOF.
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return c, nil
+}

@@ -1,0 +1,226 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// pushdBin is the server binary built once by TestMain.
+var pushdBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "pushd-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pushdBin = filepath.Join(dir, "pushd")
+	build := exec.Command("go", "build", "-o", pushdBin, "../cmd/pushd")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build pushd:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// testApps is the app section every e2e server starts with. Node tests read
+// the same credentials from the environment (see nodeEnv).
+const testApps = `
+apps:
+  - id: "1"
+    key: app-key
+    secret: app-secret
+  - key: noid-key
+    secret: noid-secret
+  - id: "3"
+    key: noclient-key
+    secret: noclient-secret
+    disable_client_events: true
+  - id: "4"
+    key: off-key
+    secret: off-secret
+    disabled: true
+  - id: "5"
+    key: small-key
+    secret: small-secret
+    max_event_bytes: 100
+    max_connections: 2
+    max_channels_per_event: 3
+    max_batch_events: 2
+    activity_timeout: 1
+`
+
+// server is one running pushd process.
+type server struct {
+	WSAddr, APIAddr string
+	DataDir         string
+	cmd             *exec.Cmd
+	log             *syncBuffer
+	done            chan struct{}
+}
+
+// WSURL is the WebSocket URL of an app key, without query string.
+func (s *server) WSURL(key string) string { return "ws://" + s.WSAddr + "/app/" + key }
+
+// APIURL is the base URL of the HTTP API.
+func (s *server) APIURL() string { return "http://" + s.APIAddr }
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startPushd starts the server with testApps plus extraConfig (YAML lines
+// appended at top level) and waits until /readyz answers 200.
+func startPushd(t *testing.T, extraConfig string, args ...string) *server {
+	t.Helper()
+	dir := t.TempDir()
+	s := &server{
+		WSAddr:  "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		APIAddr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		DataDir: filepath.Join(dir, "data"),
+		log:     &syncBuffer{},
+	}
+	cfgPath := filepath.Join(dir, "pushd.yaml")
+	cfg := testApps + "\npong_timeout: 2s\n" + extraConfig
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start(t, append([]string{"--config", cfgPath}, args...))
+	return s
+}
+
+func (s *server) start(t *testing.T, args []string) {
+	t.Helper()
+	all := append([]string{"--ws-addr", s.WSAddr, "--api-addr", s.APIAddr, "--data-dir", s.DataDir}, args...)
+	s.cmd = exec.Command(pushdBin, all...)
+	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.done = make(chan struct{})
+	if err := s.cmd.Start(); err != nil {
+		t.Fatalf("start pushd: %v", err)
+	}
+	go func(cmd *exec.Cmd, done chan struct{}) { cmd.Wait(); close(done) }(s.cmd, s.done)
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("pushd log:\n%s", s.log.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(s.APIURL() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-s.done:
+			t.Fatalf("pushd exited before ready:\n%s", s.log.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pushd not ready after 20s:\n%s", s.log.String())
+		}
+	}
+}
+
+// stop sends SIGTERM and waits (bounded) for the process to exit.
+func (s *server) stop(t *testing.T) {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+		t.Errorf("pushd did not exit within 15s of SIGTERM")
+	}
+}
+
+// restart stops the server and starts it again on the same ports and data.
+func (s *server) restart(t *testing.T) {
+	t.Helper()
+	s.stop(t)
+	args := append([]string(nil), s.cmd.Args[1:]...)
+	// drop the addr/data-dir prefix that start adds again
+	s.start(t, args[6:])
+}
+
+// nodeEnv is the environment node tests read to find the server and apps.
+func (s *server) nodeEnv() []string {
+	wsHost, wsPort, _ := net.SplitHostPort(s.WSAddr)
+	apiHost, apiPort, _ := net.SplitHostPort(s.APIAddr)
+	return append(os.Environ(),
+		"PUSHD_WS_HOST="+wsHost, "PUSHD_WS_PORT="+wsPort,
+		"PUSHD_API_HOST="+apiHost, "PUSHD_API_PORT="+apiPort,
+		"APP_ID=1", "APP_KEY=app-key", "APP_SECRET=app-secret",
+		"NOID_KEY=noid-key", "NOID_SECRET=noid-secret",
+		"NOCLIENT_ID=3", "NOCLIENT_KEY=noclient-key", "NOCLIENT_SECRET=noclient-secret",
+		"OFF_ID=4", "OFF_KEY=off-key", "OFF_SECRET=off-secret",
+		"SMALL_ID=5", "SMALL_KEY=small-key", "SMALL_SECRET=small-secret",
+	)
+}
+
+// runNode runs node's test runner on the given test files against s and
+// fails t with the runner's output when any node test fails.
+func runNode(t *testing.T, s *server, files ...string) {
+	t.Helper()
+	if _, err := os.Stat("node/node_modules"); err != nil {
+		t.Fatalf("e2e/node/node_modules is missing: run `go tool task deps` (npm ci in e2e/node)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	args := append([]string{"--test", "--test-reporter=spec", "--test-timeout=60000", "--test-concurrency=1"}, files...)
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = "node"
+	cmd.Env = s.nodeEnv()
+	out, err := cmd.CombinedOutput()
+	t.Logf("node %s:\n%s", strings.Join(files, " "), out)
+	if err != nil {
+		t.Fatalf("node tests failed: %v", err)
+	}
+}

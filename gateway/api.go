@@ -1,0 +1,141 @@
+package gateway
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pushd/pushd/gateway/protocol"
+)
+
+// signatureWindow is how far auth_timestamp may be from now (Pusher: 600 s).
+const signatureWindow = 600 * time.Second
+
+// APIHandler returns the HTTP API: Pusher's REST endpoints plus /readyz and
+// /healthz.
+func (g *Gateway) APIHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/apps/{app}/events", g.signed(http.MethodPost, g.apiEvents))
+	mux.HandleFunc("/apps/{app}/batch_events", g.signed(http.MethodPost, g.apiBatchEvents))
+	mux.HandleFunc("/apps/{app}/channels", g.signed(http.MethodGet, g.apiChannels))
+	mux.HandleFunc("/apps/{app}/channels/{channel}", g.signed(http.MethodGet, g.apiChannel))
+	mux.HandleFunc("/apps/{app}/channels/{channel}/users", g.signed(http.MethodGet, g.apiUsers))
+	mux.HandleFunc("/apps/{app}/users/{user}/terminate_connections", g.signed(http.MethodPost, g.apiTerminate))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("/readyz", g.readyz)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
+	})
+	return mux
+}
+
+func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
+	switch err := g.broker.Ready(); {
+	case g.drain.Load():
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+	case err != nil:
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}
+}
+
+// apiRequest is a verified API call.
+type apiRequest struct {
+	app  *app
+	body []byte
+	r    *http.Request
+}
+
+type apiFunc func(w http.ResponseWriter, req apiRequest)
+
+// signed checks method, body size, app and signature before calling f.
+func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != method {
+			w.Header().Set("Allow", method)
+			writeError(w, http.StatusMethodNotAllowed, "use "+method)
+			return
+		}
+		q := r.URL.Query()
+		a := g.apps[q.Get("auth_key")]
+		if a == nil {
+			writeError(w, http.StatusUnauthorized, "unknown or missing auth_key")
+			return
+		}
+		limit := int64(a.MaxBatchEvents*(a.MaxEventBytes+1024)) + int64(a.MaxChannelsPerEvent*(a.MaxChannelNameLength+8)) + 64<<10
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than the app allows")
+				return
+			}
+			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
+			return
+		}
+		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, time.Now(), signatureWindow); err != nil {
+			writeError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		if a.ID != "" && r.PathValue("app") != a.ID {
+			writeError(w, http.StatusNotFound, "unknown app id "+r.PathValue("app"))
+			return
+		}
+		if a.Disabled {
+			writeError(w, http.StatusForbidden, "application is disabled")
+			return
+		}
+		f(w, apiRequest{app: a, body: body, r: r})
+	}
+}
+
+// rawPath is the path exactly as the client sent (and signed) it.
+func rawPath(r *http.Request) string {
+	p := r.RequestURI
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	if p == "" || p[0] != '/' {
+		return r.URL.Path
+	}
+	return p
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Debug("write response", slog.Any("err", err))
+	}
+}
+
+// writeError answers with {"error": msg}; it never includes secrets.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// apiError is a request problem with its HTTP status.
+type apiError struct {
+	status int
+	msg    string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, msg} }
+
+func writeAPIError(w http.ResponseWriter, err error) {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		writeError(w, ae.status, ae.msg)
+		return
+	}
+	writeError(w, http.StatusInternalServerError, err.Error())
+}

@@ -1,0 +1,81 @@
+package gateway
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/gateway/protocol"
+)
+
+// client is one WebSocket connection speaking the Pusher protocol.
+type client struct {
+	gw       *Gateway
+	app      *app
+	ws       *gws.Conn
+	socketID string
+	out      outbox
+
+	lastSeen atomic.Int64 // unix nanos of the last frame from the client
+	pingSent atomic.Int64 // unix nanos of an unanswered server ping, or 0
+	closed   atomic.Bool
+
+	// Owned by the goroutine that handles this client's frames (gws runs
+	// them one at a time per connection).
+	tokens     float64 // client-event rate limiter
+	tokensTime int64
+
+	mu     sync.Mutex
+	subs   map[string]*subscription // by channel name
+	userID string                   // set by pusher:signin
+}
+
+// send queues a frame; a client that cannot keep up is disconnected.
+func (c *client) send(frame []byte) {
+	if !c.out.push(c.ws, frame) {
+		c.gw.log.Warn("slow consumer disconnected", slog.String("app", c.app.Key), slog.String("socket_id", c.socketID))
+		c.fail(protocol.CodeOverCapacity, "slow consumer: too many frames queued")
+	}
+}
+
+// fail sends a pusher:error frame and then closes with the same code.
+func (c *client) fail(code int, msg string) {
+	if c.closed.Swap(true) {
+		return
+	}
+	c.out.push(c.ws, protocol.ErrorFrame(code, msg))
+	c.out.closeAfter(c.ws, uint16(code), msg)
+}
+
+// errorFrame reports a problem without closing.
+func (c *client) errorFrame(code int, msg string) {
+	c.send(protocol.ErrorFrame(code, msg))
+}
+
+func (c *client) user() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID
+}
+
+// allowClientEvent applies the per-connection token bucket.
+func (c *client) allowClientEvent(now time.Time) bool {
+	rate := float64(c.app.ClientEventsPerSec)
+	n := now.UnixNano()
+	if c.tokensTime == 0 {
+		c.tokens = rate
+	} else {
+		c.tokens += float64(n-c.tokensTime) / 1e9 * rate
+		if c.tokens > rate {
+			c.tokens = rate
+		}
+	}
+	c.tokensTime = n
+	if c.tokens < 1 {
+		return false
+	}
+	c.tokens--
+	return true
+}

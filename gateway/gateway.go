@@ -1,0 +1,189 @@
+// Package gateway speaks the Pusher Channels protocol: WebSocket clients on
+// gws and the signed HTTP API. It turns client frames and API calls into bus
+// operations and delivers stored events to local sockets.
+package gateway
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/config"
+)
+
+// Broker stores and delivers events; *bus.Bus is the implementation.
+type Broker interface {
+	Publish(ctx context.Context, app string, evs ...bus.Outgoing) ([]uint64, error)
+	PublishAsync(app string, o bus.Outgoing) error
+	Subscribe(app, channel string) (*bus.Subscription, error)
+	Last(ctx context.Context, app, channel string) (bus.Stored, error)
+	PublishControl(app, kind string, data []byte) error
+	SubscribeControl(kind string, f func(app string, data []byte)) error
+	Ready() error
+}
+
+// Unsubscriber ends a channel interest.
+type Unsubscriber interface{ Unsubscribe() error }
+
+// Gateway is the protocol front of one node.
+type Gateway struct {
+	cfg     config.Config
+	apps    apps
+	broker  Broker
+	hub     *hub
+	log     *slog.Logger
+	nodeID  uint32
+	nextID  atomic.Uint64
+	clients registry
+	drain   atomic.Bool
+}
+
+// New builds a gateway for the apps in cfg on top of a broker.
+func New(cfg config.Config, b Broker, log *slog.Logger) (*Gateway, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Gateway{
+		cfg:    cfg,
+		apps:   newApps(cfg.Apps),
+		broker: b,
+		hub:    newHub(b),
+		log:    log,
+		nodeID: rand.Uint32N(1_000_000_000),
+	}
+	g.clients.init()
+	if err := b.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	return g, nil
+}
+
+// Deliver hands a stored event to the local subscribers of its channel.
+func (g *Gateway) Deliver(d bus.Delivery) { g.hub.deliver(d) }
+
+// newSocketID returns a cluster-unique id of the form node.counter.
+func (g *Gateway) newSocketID() string {
+	return strconv.FormatUint(uint64(g.nodeID), 10) + "." + strconv.FormatUint(g.nextID.Add(1), 10)
+}
+
+// Run checks liveness of idle clients until ctx ends.
+func (g *Gateway) Run(ctx context.Context) {
+	tick := g.cfg.PongTimeout / 4
+	if tick > 5*time.Second {
+		tick = 5 * time.Second
+	}
+	if tick < 100*time.Millisecond {
+		tick = 100 * time.Millisecond
+	}
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			g.checkLiveness(now)
+		}
+	}
+}
+
+// checkLiveness pings clients idle for their app's activity timeout and
+// closes those that did not answer within the pong timeout (4201).
+func (g *Gateway) checkLiveness(now time.Time) {
+	n := now.UnixNano()
+	pongWait := g.cfg.PongTimeout.Nanoseconds()
+	g.clients.each(func(c *client) {
+		if sent := c.pingSent.Load(); sent != 0 {
+			if n-sent > pongWait {
+				c.fail(4201, "pong reply not received")
+			}
+			return
+		}
+		if n-c.lastSeen.Load() > int64(c.app.ActivityTimeout)*int64(time.Second) {
+			c.pingSent.Store(n)
+			c.send(pingFrame)
+		}
+	})
+}
+
+// Shutdown asks every client to reconnect (4200) and waits, up to ctx, for
+// their sockets to close.
+func (g *Gateway) Shutdown(ctx context.Context) {
+	g.drain.Store(true)
+	g.clients.each(func(c *client) { c.fail(4200, "server shutting down, reconnect") })
+	for g.clients.len() > 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// registry is the set of open clients, sharded to keep connects cheap.
+type registry struct {
+	seed   maphash.Seed
+	shards [16]struct {
+		mu sync.Mutex
+		m  map[*client]struct{}
+	}
+}
+
+func (r *registry) init() {
+	r.seed = maphash.MakeSeed()
+	for i := range r.shards {
+		r.shards[i].m = map[*client]struct{}{}
+	}
+}
+
+func (r *registry) shard(c *client) int {
+	return int(maphash.String(r.seed, c.socketID) % uint64(len(r.shards)))
+}
+
+func (r *registry) add(c *client) {
+	s := &r.shards[r.shard(c)]
+	s.mu.Lock()
+	s.m[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (r *registry) remove(c *client) {
+	s := &r.shards[r.shard(c)]
+	s.mu.Lock()
+	delete(s.m, c)
+	s.mu.Unlock()
+}
+
+func (r *registry) len() int {
+	n := 0
+	for i := range r.shards {
+		r.shards[i].mu.Lock()
+		n += len(r.shards[i].m)
+		r.shards[i].mu.Unlock()
+	}
+	return n
+}
+
+// each calls f for every client; f must not block.
+func (r *registry) each(f func(*client)) {
+	var batch []*client
+	for i := range r.shards {
+		s := &r.shards[i]
+		s.mu.Lock()
+		batch = batch[:0]
+		for c := range s.m {
+			batch = append(batch, c)
+		}
+		s.mu.Unlock()
+		for _, c := range batch {
+			f(c)
+		}
+	}
+}

@@ -1,0 +1,236 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
+)
+
+const storeTimeout = 10 * time.Second
+
+// handleFrame acts on one text frame from a client.
+func (g *Gateway) handleFrame(c *client, b []byte) {
+	f, err := protocol.ParseFrame(b)
+	if err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, err.Error())
+		return
+	}
+	switch f.Event {
+	case "pusher:ping":
+		c.send(protocol.PongFrame)
+	case "pusher:pong":
+	case "pusher:subscribe":
+		g.subscribe(c, f)
+	case "pusher:unsubscribe":
+		g.unsubscribe(c, f)
+	case "pusher:signin":
+		g.signin(c, f)
+	default:
+		if strings.HasPrefix(f.Event, "client-") {
+			g.clientEvent(c, f)
+			return
+		}
+		c.errorFrame(protocol.CodeInvalidMessage, "unsupported event: "+truncate(f.Event, 64))
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func (g *Gateway) subscribe(c *client, f protocol.Frame) {
+	var d protocol.SubscribeData
+	if err := protocol.DecodeData(f.Data, &d); err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error())
+		return
+	}
+	a, ch := c.app, d.Channel
+	if err := protocol.ValidateChannel(ch, a.MaxChannelNameLength); err != nil {
+		c.send(protocol.SubscriptionError(ch, "InvalidChannel", "invalid channel name: "+err.Error(), 400))
+		return
+	}
+	switch kind := protocol.KindOf(ch); {
+	case kind == protocol.ServerToUser:
+		if u := c.user(); u == "" || ch != protocol.ServerToUserPrefix+u {
+			c.send(protocol.SubscriptionError(ch, "AuthError", "sign in as this user first", 401))
+			return
+		}
+	case kind.NeedsAuth():
+		channelData := ""
+		if kind == protocol.Presence {
+			channelData = d.ChannelData
+		}
+		want := protocol.ChannelAuth(a.Key, a.Secret, c.socketID, ch, channelData)
+		if err := protocol.VerifyAuth(d.Auth, want); err != nil {
+			c.send(protocol.SubscriptionError(ch, "AuthError", "invalid auth for "+ch+": "+err.Error(), 401))
+			return
+		}
+		if kind == protocol.Presence {
+			c.send(protocol.SubscriptionError(ch, "UnsupportedChannel", "presence channels are not enabled on this server", 501))
+			return
+		}
+	}
+	c.mu.Lock()
+	_, already := c.subs[ch]
+	full := len(c.subs) >= a.MaxChannelsPerSocket
+	c.mu.Unlock()
+	if already {
+		c.send(protocol.SubscriptionSucceeded(ch, ""))
+		return
+	}
+	if full {
+		c.send(protocol.SubscriptionError(ch, "LimitReached", "too many channels on this connection", 429))
+		return
+	}
+	s, err := g.hub.join(c, a.Key, ch)
+	if err != nil {
+		g.log.Error("subscribe failed", slog.String("app", a.Key), slog.String("channel", ch), slog.Any("err", err))
+		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe, try again", 503))
+		return
+	}
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		g.hub.leave(c, a.Key, ch)
+		return
+	}
+	if c.subs == nil {
+		c.subs = map[string]*subscription{}
+	}
+	c.subs[ch] = s
+	c.mu.Unlock()
+	c.send(protocol.SubscriptionSucceeded(ch, ""))
+	var after uint64
+	if protocol.IsCache(ch) {
+		after = g.sendCached(c, ch)
+	}
+	s.release(after)
+}
+
+// sendCached sends a cache channel's last event, or pusher:cache_miss, and
+// returns the sequence of what it sent.
+func (g *Gateway) sendCached(c *client, ch string) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	last, err := g.broker.Last(ctx, c.app.Key, ch)
+	if err == nil && time.Since(last.Time) < c.app.CacheTTL {
+		c.send(last.Frame)
+		return last.Seq
+	}
+	if err != nil && !errors.Is(err, bus.ErrNotFound) {
+		g.log.Error("read cache", slog.String("app", c.app.Key), slog.String("channel", ch), slog.Any("err", err))
+	}
+	c.send(protocol.CacheMiss(ch))
+	return 0
+}
+
+func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
+	var d protocol.SubscribeData
+	if err := protocol.DecodeData(f.Data, &d); err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, "pusher:unsubscribe: "+err.Error())
+		return
+	}
+	c.mu.Lock()
+	_, ok := c.subs[d.Channel]
+	delete(c.subs, d.Channel)
+	c.mu.Unlock()
+	if ok {
+		g.hub.leave(c, c.app.Key, d.Channel)
+	}
+}
+
+func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
+	a := c.app
+	if a.DisableClientEvents {
+		c.errorFrame(protocol.CodeClientEventLimit, "client events are not enabled for this app")
+		return
+	}
+	if !protocol.KindOf(f.Channel).AllowsClientEvents() {
+		c.errorFrame(protocol.CodeInvalidMessage, "client events are only allowed on private and presence channels")
+		return
+	}
+	c.mu.Lock()
+	_, subscribed := c.subs[f.Channel]
+	c.mu.Unlock()
+	if !subscribed {
+		c.errorFrame(protocol.CodeInvalidMessage, "client event on a channel this connection is not subscribed to")
+		return
+	}
+	if err := protocol.ValidateEventName(f.Event, a.MaxEventNameLength); err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, "client event name: "+err.Error())
+		return
+	}
+	if !c.allowClientEvent(time.Now()) {
+		c.errorFrame(protocol.CodeClientEventLimit, "client event rejected due to rate limit")
+		return
+	}
+	data, err := protocol.DataString(f.Data)
+	if err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, err.Error())
+		return
+	}
+	if len(data) > a.MaxEventBytes {
+		c.errorFrame(protocol.CodeInvalidMessage, "client event data is larger than the app's limit")
+		return
+	}
+	frame := protocol.EventFrame(f.Event, f.Channel, data, "")
+	if err := g.broker.PublishAsync(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
+		g.log.Error("client event", slog.String("app", a.Key), slog.String("channel", f.Channel), slog.Any("err", err))
+		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")
+	}
+}
+
+func (g *Gateway) signin(c *client, f protocol.Frame) {
+	var d protocol.SigninData
+	if err := protocol.DecodeData(f.Data, &d); err != nil {
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
+		return
+	}
+	want := protocol.UserAuth(c.app.Key, c.app.Secret, c.socketID, d.UserData)
+	if err := protocol.VerifyAuth(d.Auth, want); err != nil {
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
+		return
+	}
+	var ud struct {
+		ID any `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(d.UserData), &ud); err != nil {
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data is not a JSON object")
+		return
+	}
+	id, _ := ud.ID.(string)
+	if id == "" {
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data needs a non-empty string id")
+		return
+	}
+	c.mu.Lock()
+	if c.userID != "" && c.userID != id {
+		c.mu.Unlock()
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: connection is already signed in as another user")
+		return
+	}
+	c.userID = id
+	c.mu.Unlock()
+	c.send(protocol.SigninSuccess(d.UserData))
+}
+
+const controlTerminate = "terminate"
+
+// terminateLocal closes this node's connections of one user.
+func (g *Gateway) terminateLocal(app string, userID []byte) {
+	id := string(userID)
+	g.clients.each(func(c *client) {
+		if c.app.Key == app && c.user() == id {
+			c.fail(protocol.CodeUnauthorized, "connection terminated by the app")
+		}
+	})
+}

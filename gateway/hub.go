@@ -1,0 +1,204 @@
+package gateway
+
+import (
+	"hash/maphash"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pushd/pushd/bus"
+)
+
+const hubShards = 64
+
+// hub maps channels to their local subscribers. It is sharded by channel so
+// that subscribes and deliveries on different channels do not contend.
+type hub struct {
+	seed   maphash.Seed
+	shards [hubShards]hubShard
+	broker Broker
+}
+
+type hubShard struct {
+	mu       sync.RWMutex
+	channels map[chanKey]*hubChannel
+}
+
+type chanKey struct{ app, channel string }
+
+type hubChannel struct {
+	subs  map[*client]*subscription
+	ready chan struct{} // closed once the bus subscription exists (or failed)
+	sub   Unsubscriber
+	err   error
+}
+
+// subscription is one client's membership of one channel. Deliveries are
+// held (queued here) until the subscribe handshake is done, so that
+// subscription_succeeded and a cached or replayed event come first.
+type subscription struct {
+	c     *client
+	held  atomic.Bool
+	after atomic.Uint64 // deliver only events with a greater sequence
+
+	mu      sync.Mutex
+	pending []bus.Delivery
+}
+
+func newHub(b Broker) *hub {
+	h := &hub{seed: maphash.MakeSeed(), broker: b}
+	for i := range h.shards {
+		h.shards[i].channels = map[chanKey]*hubChannel{}
+	}
+	return h
+}
+
+func (h *hub) shard(k chanKey) *hubShard {
+	var m maphash.Hash
+	m.SetSeed(h.seed)
+	m.WriteString(k.app)
+	m.WriteByte(0)
+	m.WriteString(k.channel)
+	return &h.shards[m.Sum64()%hubShards]
+}
+
+// join adds c to a channel with its deliveries held, subscribing the node to
+// the channel's events when c is the first local subscriber.
+func (h *hub) join(c *client, app, channel string) (*subscription, error) {
+	k := chanKey{app, channel}
+	sh := h.shard(k)
+	s := &subscription{c: c}
+	s.held.Store(true)
+	sh.mu.Lock()
+	hc := sh.channels[k]
+	first := hc == nil
+	if first {
+		hc = &hubChannel{subs: map[*client]*subscription{}, ready: make(chan struct{})}
+		sh.channels[k] = hc
+	}
+	hc.subs[c] = s
+	sh.mu.Unlock()
+	if first {
+		hc.sub, hc.err = h.broker.Subscribe(app, channel)
+		close(hc.ready)
+	} else {
+		<-hc.ready
+	}
+	if hc.err != nil {
+		h.leave(c, app, channel)
+		return nil, hc.err
+	}
+	return s, nil
+}
+
+// leave removes c from a channel and drops the node's interest when the
+// channel has no local subscriber left. It reports whether c was a member.
+func (h *hub) leave(c *client, app, channel string) bool {
+	k := chanKey{app, channel}
+	sh := h.shard(k)
+	sh.mu.Lock()
+	hc := sh.channels[k]
+	if hc == nil {
+		sh.mu.Unlock()
+		return false
+	}
+	if _, ok := hc.subs[c]; !ok {
+		sh.mu.Unlock()
+		return false
+	}
+	delete(hc.subs, c)
+	last := len(hc.subs) == 0
+	if last {
+		delete(sh.channels, k)
+	}
+	sh.mu.Unlock()
+	if last {
+		<-hc.ready
+		if hc.sub != nil {
+			_ = hc.sub.Unsubscribe()
+		}
+	}
+	return true
+}
+
+// deliver writes one stored event to every local subscriber of its channel.
+func (h *hub) deliver(d bus.Delivery) {
+	k := chanKey{d.App, d.Channel}
+	sh := h.shard(k)
+	sh.mu.RLock()
+	hc := sh.channels[k]
+	if hc != nil {
+		for c, s := range hc.subs {
+			if d.Exclude != "" && c.socketID == d.Exclude {
+				continue
+			}
+			s.offer(d)
+		}
+	}
+	sh.mu.RUnlock()
+}
+
+func (s *subscription) offer(d bus.Delivery) {
+	if s.held.Load() {
+		s.mu.Lock()
+		if s.held.Load() {
+			s.pending = append(s.pending, d)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+	if d.Seq > s.after.Load() {
+		s.c.send(d.Frame)
+	}
+}
+
+// release ends the hold: queued events newer than after are sent, in order,
+// and from now on events go straight to the client.
+func (s *subscription) release(after uint64) {
+	s.mu.Lock()
+	s.after.Store(after)
+	for _, d := range s.pending {
+		if d.Seq > after {
+			s.c.send(d.Frame)
+		}
+	}
+	s.pending = nil
+	s.held.Store(false)
+	s.mu.Unlock()
+}
+
+// count returns the number of local subscribers of a channel.
+func (h *hub) count(app, channel string) int {
+	k := chanKey{app, channel}
+	sh := h.shard(k)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	if hc := sh.channels[k]; hc != nil {
+		return len(hc.subs)
+	}
+	return 0
+}
+
+// channels returns the occupied channels of an app with a name prefix and
+// their local subscriber counts, sorted by name.
+func (h *hub) channels(app, prefix string) ([]string, map[string]int) {
+	counts := map[string]int{}
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for k, hc := range sh.channels {
+			if k.app == app && strings.HasPrefix(k.channel, prefix) && len(hc.subs) > 0 {
+				counts[k.channel] = len(hc.subs)
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, counts
+}

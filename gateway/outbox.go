@@ -1,0 +1,98 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+
+	"github.com/lxzan/gws"
+)
+
+// Outbox limits: a socket whose queue grows past them is a slow consumer
+// and is closed with 4100 so that it reconnects later.
+const (
+	maxQueuedFrames = 4096
+	maxQueuedBytes  = 8 << 20
+	writeTimeout    = 10 * time.Second
+)
+
+// outbox is a socket's bounded write queue. A writer goroutine runs only
+// while frames are queued, so an idle socket costs no goroutine.
+type outbox struct {
+	mu        sync.Mutex
+	q         [][]byte
+	bytes     int
+	writing   bool
+	closing   bool   // no more frames accepted
+	closeCode uint16 // sent after the queue drains, when closing
+	closeMsg  string
+}
+
+// push queues a frame; it returns false when the queue is full.
+func (o *outbox) push(ws *gws.Conn, frame []byte) bool {
+	o.mu.Lock()
+	if o.closing {
+		o.mu.Unlock()
+		return true
+	}
+	if len(o.q) >= maxQueuedFrames || o.bytes+len(frame) > maxQueuedBytes {
+		o.mu.Unlock()
+		return false
+	}
+	o.q = append(o.q, frame)
+	o.bytes += len(frame)
+	start := !o.writing
+	o.writing = true
+	o.mu.Unlock()
+	if start {
+		go o.flush(ws)
+	}
+	return true
+}
+
+// closeAfter queues a close frame that follows everything queued so far.
+func (o *outbox) closeAfter(ws *gws.Conn, code uint16, msg string) {
+	o.mu.Lock()
+	if o.closing {
+		o.mu.Unlock()
+		return
+	}
+	o.closing, o.closeCode, o.closeMsg = true, code, msg
+	start := !o.writing
+	o.writing = true
+	o.mu.Unlock()
+	if start {
+		go o.flush(ws)
+	}
+}
+
+func (o *outbox) flush(ws *gws.Conn) {
+	var batch [][]byte
+	for {
+		o.mu.Lock()
+		if len(o.q) == 0 {
+			o.writing = false
+			closing, code, msg := o.closing, o.closeCode, o.closeMsg
+			o.closeCode = 0
+			o.mu.Unlock()
+			if closing && code != 0 {
+				_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+				_ = ws.WriteClose(code, []byte(msg))
+			}
+			return
+		}
+		batch, o.q = o.q, batch[:0]
+		o.bytes = 0
+		o.mu.Unlock()
+		_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
+		for i, f := range batch {
+			if err := ws.WriteMessage(gws.OpcodeText, f); err != nil {
+				_ = ws.NetConn().Close()
+				o.mu.Lock()
+				o.closing, o.q, o.writing = true, nil, false
+				o.mu.Unlock()
+				return
+			}
+			batch[i] = nil
+		}
+	}
+}

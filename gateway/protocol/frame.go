@@ -1,0 +1,161 @@
+package protocol
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Frame is one message of the protocol, as it arrives from either side.
+type Frame struct {
+	Event   string          `json:"event"`
+	Channel string          `json:"channel,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	UserID  string          `json:"user_id,omitempty"`
+}
+
+// ErrBadFrame reports a frame that is not a JSON object with an event name.
+var ErrBadFrame = errors.New("invalid frame")
+
+// ParseFrame decodes one text frame.
+func ParseFrame(b []byte) (Frame, error) {
+	var f Frame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return Frame{}, fmt.Errorf("%w: %v", ErrBadFrame, err)
+	}
+	if f.Event == "" {
+		return Frame{}, fmt.Errorf("%w: no event name", ErrBadFrame)
+	}
+	return f, nil
+}
+
+// DataString returns the frame's data as the string the protocol relays: a
+// JSON string is unquoted, anything else (object, array, number) is kept as
+// its JSON text. Missing data is the empty string.
+func DataString(data json.RawMessage) (string, error) {
+	if len(data) == 0 || string(data) == "null" {
+		return "", nil
+	}
+	if data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return "", fmt.Errorf("%w: data: %v", ErrBadFrame, err)
+		}
+		return s, nil
+	}
+	if !json.Valid(data) {
+		return "", fmt.Errorf("%w: data is not JSON", ErrBadFrame)
+	}
+	return string(data), nil
+}
+
+// DecodeData decodes a frame's data into v, accepting both an object and a
+// JSON string that holds the object (older clients double-encode).
+func DecodeData(data json.RawMessage, v any) error {
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return fmt.Errorf("%w: data: %v", ErrBadFrame, err)
+		}
+		data = []byte(s)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%w: data: %v", ErrBadFrame, err)
+	}
+	return nil
+}
+
+// SubscribeData is the data of a pusher:subscribe frame.
+type SubscribeData struct {
+	Channel     string `json:"channel"`
+	Auth        string `json:"auth,omitempty"`
+	ChannelData string `json:"channel_data,omitempty"`
+	// Resume is Pushd's extension: the last stream position the client saw
+	// on this channel (see docs/protocol.md).
+	Resume uint64 `json:"resume_from,omitempty"`
+}
+
+// SigninData is the data of a pusher:signin frame.
+type SigninData struct {
+	Auth     string `json:"auth"`
+	UserData string `json:"user_data"`
+}
+
+// EventFrame encodes an event for a channel with string data, the shape that
+// every server-sent channel event has. userID is added when not empty.
+func EventFrame(event, channel, data, userID string) []byte {
+	buf := make([]byte, 0, len(event)+len(channel)+len(data)+len(userID)+64)
+	buf = append(buf, `{"event":`...)
+	buf = AppendJSONString(buf, event)
+	if channel != "" {
+		buf = append(buf, `,"channel":`...)
+		buf = AppendJSONString(buf, channel)
+	}
+	buf = append(buf, `,"data":`...)
+	buf = AppendJSONString(buf, data)
+	if userID != "" {
+		buf = append(buf, `,"user_id":`...)
+		buf = AppendJSONString(buf, userID)
+	}
+	return append(buf, '}')
+}
+
+// ConnectionEstablished is the first frame on every connection.
+func ConnectionEstablished(socketID string, activityTimeout int) []byte {
+	data := `{"socket_id":` + string(AppendJSONString(nil, socketID)) +
+		`,"activity_timeout":` + strconv.Itoa(activityTimeout) + `}`
+	return EventFrame("pusher:connection_established", "", data, "")
+}
+
+// ErrorFrame encodes a pusher:error frame; its data is an object.
+func ErrorFrame(code int, message string) []byte {
+	buf := []byte(`{"event":"pusher:error","data":{"code":`)
+	buf = strconv.AppendInt(buf, int64(code), 10)
+	buf = append(buf, `,"message":`...)
+	buf = AppendJSONString(buf, message)
+	return append(buf, `}}`...)
+}
+
+// SubscriptionSucceeded confirms a subscription; data is "{}" except on
+// presence channels.
+func SubscriptionSucceeded(channel, data string) []byte {
+	if data == "" {
+		data = "{}"
+	}
+	return EventFrame("pusher_internal:subscription_succeeded", channel, data, "")
+}
+
+// SubscriptionError refuses a subscription with the shape pusher-js apps bind
+// to: {"type","error","status"}.
+func SubscriptionError(channel, kind, message string, status int) []byte {
+	buf := []byte(`{"event":"pusher:subscription_error","channel":`)
+	buf = AppendJSONString(buf, channel)
+	buf = append(buf, `,"data":{"type":`...)
+	buf = AppendJSONString(buf, kind)
+	buf = append(buf, `,"error":`...)
+	buf = AppendJSONString(buf, message)
+	buf = append(buf, `,"status":`...)
+	buf = strconv.AppendInt(buf, int64(status), 10)
+	return append(buf, `}}`...)
+}
+
+// CacheMiss tells a subscriber of a cache channel that nothing is cached.
+func CacheMiss(channel string) []byte {
+	buf := []byte(`{"event":"pusher:cache_miss","channel":`)
+	buf = AppendJSONString(buf, channel)
+	return append(buf, '}')
+}
+
+// SigninSuccess confirms a pusher:signin.
+func SigninSuccess(userData string) []byte {
+	buf := []byte(`{"event":"pusher:signin_success","data":{"user_data":`)
+	buf = AppendJSONString(buf, userData)
+	return append(buf, `}}`...)
+}
+
+// Frames with no variable part.
+var (
+	PongFrame = []byte(`{"event":"pusher:pong","data":"{}"}`)
+	PingFrame = []byte(`{"event":"pusher:ping","data":"{}"}`)
+)
