@@ -400,3 +400,7 @@ func (b *Bus) SubscribeControl(kind string, f func(app string, data []byte)) err
 	}
 	return b.nc.Flush()
 }
+
+// JetStream returns the JetStream handle, for the packages that keep their
+// own state in NATS (presence, webhooks).
+func (b *Bus) JetStream() jetstream.JetStream { return b.js }

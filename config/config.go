@@ -50,6 +50,14 @@ type App struct {
 	DisableClientEvents bool `yaml:"disable_client_events"`
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
+	// WebhookEvents limits which webhook events are sent (empty: all).
+	WebhookEvents []string `yaml:"webhook_events"`
+	// WebhookNames is "pusher" (default) or "webman": webman/push's names
+	// (channel_added, channel_removed, user_added, user_removed) sent to
+	// ChannelHookURL and UserHookURL.
+	WebhookNames   string `yaml:"webhook_names"`
+	ChannelHookURL string `yaml:"channel_hook"`
+	UserHookURL    string `yaml:"user_hook"`
 
 	Limits `yaml:",inline"`
 }
@@ -68,6 +76,9 @@ type Limits struct {
 	HistoryMaxAge        time.Duration `yaml:"history_max_age"`          // 1h
 	HistoryMaxBytes      int64         `yaml:"history_max_bytes"`        // 64 MiB
 	CacheTTL             time.Duration `yaml:"cache_ttl"`                // 30m
+	MaxPresenceMembers   int           `yaml:"max_presence_members"`     // 100
+	MaxUserInfoBytes     int           `yaml:"max_user_info_bytes"`      // 1024
+	MaxUserIDLength      int           `yaml:"max_user_id_length"`       // 128
 }
 
 // Defaults fills every unset field with its default.
@@ -113,6 +124,9 @@ func (l *Limits) Defaults() {
 	def(&l.MaxEventNameLength, 200)
 	def(&l.MaxChannelsPerSocket, 1000)
 	def(&l.ClientEventsPerSec, 10)
+	def(&l.MaxPresenceMembers, 100)
+	def(&l.MaxUserInfoBytes, 1024)
+	def(&l.MaxUserIDLength, 128)
 	if l.HistoryMaxAge == 0 {
 		l.HistoryMaxAge = time.Hour
 	}
@@ -135,6 +149,9 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("app %d: duplicate key %q", i, a.Key)
 		}
 		keys[a.Key] = true
+		if a.WebhookNames != "" && a.WebhookNames != "pusher" && a.WebhookNames != "webman" {
+			return fmt.Errorf("app %q: webhook_names must be pusher or webman", a.Key)
+		}
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
 		}

@@ -1,0 +1,249 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeConfig writes a YAML file in a fresh temporary directory.
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pushd.yaml")
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoad(t *testing.T) {
+	path := writeConfig(t, `
+# Pushd test configuration
+ws_addr: 0.0.0.0:3131
+api_addr: 0.0.0.0:3232
+data_dir: /var/lib/pushd
+nats_url: nats://127.0.0.1:4222
+log_level: debug
+log_format: json
+pong_timeout: 30s
+shutdown_timeout: 1m30s
+apps:
+  - id: "1"
+    key: app-key
+    secret: app-secret
+    webhook_url: http://127.0.0.1:8080/hook
+    max_event_bytes: 20480
+    activity_timeout: 55
+    cache_ttl: 10m
+    history_max_age: 2h
+    history_max_bytes: 1048576
+  - key: noid-key
+    secret: noid-secret
+    disabled: true
+    disable_client_events: true
+    client_events_per_second: 5
+    webhook_names: webman
+    channel_hook: http://127.0.0.1:8080/channel
+    user_hook: http://127.0.0.1:8080/user
+    webhook_events: [channel_occupied, member_added]
+    max_presence_members: 50
+`)
+	got, err := Load(path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := Config{
+		WSAddr:          "0.0.0.0:3131",
+		APIAddr:         "0.0.0.0:3232",
+		DataDir:         "/var/lib/pushd",
+		NATSURL:         "nats://127.0.0.1:4222",
+		LogLevel:        "debug",
+		LogFormat:       "json",
+		PongTimeout:     30 * time.Second,
+		ShutdownTimeout: 90 * time.Second,
+		Apps: []App{
+			{
+				ID: "1", Key: "app-key", Secret: "app-secret", WebhookURL: "http://127.0.0.1:8080/hook",
+				Limits: Limits{MaxEventBytes: 20480, ActivityTimeout: 55, CacheTTL: 10 * time.Minute,
+					HistoryMaxAge: 2 * time.Hour, HistoryMaxBytes: 1 << 20},
+			},
+			{
+				Key: "noid-key", Secret: "noid-secret", Disabled: true, DisableClientEvents: true,
+				WebhookNames: "webman", ChannelHookURL: "http://127.0.0.1:8080/channel",
+				UserHookURL: "http://127.0.0.1:8080/user", WebhookEvents: []string{"channel_occupied", "member_added"},
+				Limits: Limits{ClientEventsPerSec: 5, MaxPresenceMembers: 50},
+			},
+		},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Load:\n got %+v\nwant %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("Validate of the loaded file: got %v, want nil", err)
+	}
+}
+
+// A file with nothing but comments is the zero configuration, which Defaults
+// turns into a working server.
+func TestLoadEmpty(t *testing.T) {
+	for _, yaml := range []string{"", "# all defaults\n", "---\n"} {
+		got, err := Load(writeConfig(t, yaml))
+		if err != nil {
+			t.Fatalf("Load(%q): got %v, want the zero Config", yaml, err)
+		}
+		if !reflect.DeepEqual(got, Config{}) {
+			t.Errorf("Load(%q): got %+v, want the zero Config", yaml, got)
+		}
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, want string // want: a part of the error message
+	}{
+		{"unknown top-level field", "ws_adr: :3131\n", "ws_adr"},
+		{"unknown app field", "apps:\n  - key: k\n    secert: s\n", "secert"},
+		{"unknown limit", "apps:\n  - key: k\n    secret: s\n    max_event_size: 5\n", "max_event_size"},
+		{"malformed duration", "pong_timeout: 30 seconds\n", "30 seconds"},
+		{"duration without unit", "pong_timeout: 30\n", "time.Duration"},
+		{"number for the app list", "apps: 5\n", "line 1"},
+		{"limit not a number", "apps:\n  - key: k\n    secret: s\n    max_event_bytes: lots\n", "lots"},
+		{"malformed YAML", "apps:\n  - key: [\n", "parse config"},
+		{"tabs", "ws_addr:\t:3131\n\tapi_addr: x\n", "parse config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeConfig(t, tt.yaml)
+			_, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load(%q): got nil error, want one mentioning %q", tt.yaml, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Load(%q): got %q, want an error mentioning %q", tt.yaml, err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("Load of a missing file: got %v, want a not-exist error", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok || u.Unwrap() == nil {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func TestDefaults(t *testing.T) {
+	c := Config{Apps: []App{
+		{Key: "a", Secret: "s"},
+		{Key: "b", Secret: "s", Limits: Limits{MaxEventBytes: 5000, ActivityTimeout: 30, CacheTTL: time.Minute, MaxConnections: 7}},
+	}}
+	c.Defaults()
+
+	top := []struct {
+		name      string
+		got, want any
+	}{
+		{"ws_addr", c.WSAddr, "127.0.0.1:3131"},
+		{"api_addr", c.APIAddr, "127.0.0.1:3232"},
+		{"data_dir", c.DataDir, "./data"},
+		{"nats_url", c.NATSURL, ""},
+		{"nats_listen", c.NATSListen, ""},
+		{"log_level", c.LogLevel, "info"},
+		{"log_format", c.LogFormat, "text"},
+		{"pong_timeout", c.PongTimeout, 30 * time.Second},
+		{"shutdown_timeout", c.ShutdownTimeout, 10 * time.Second},
+	}
+	for _, tt := range top {
+		if tt.got != tt.want {
+			t.Errorf("Defaults %s: got %v, want %v", tt.name, tt.got, tt.want)
+		}
+	}
+
+	wantDefault := Limits{
+		ActivityTimeout:      120,
+		MaxConnections:       0, // unlimited
+		MaxEventBytes:        10240,
+		MaxChannelsPerEvent:  100,
+		MaxBatchEvents:       10,
+		MaxChannelNameLength: 200,
+		MaxEventNameLength:   200,
+		MaxChannelsPerSocket: 1000,
+		ClientEventsPerSec:   10,
+		HistoryMaxAge:        time.Hour,
+		HistoryMaxBytes:      64 << 20,
+		CacheTTL:             30 * time.Minute,
+		MaxPresenceMembers:   100,
+		MaxUserInfoBytes:     1024,
+		MaxUserIDLength:      128,
+	}
+	if got := c.Apps[0].Limits; got != wantDefault {
+		t.Errorf("Defaults app limits:\n got %+v\nwant %+v", got, wantDefault)
+	}
+	wantSet := wantDefault
+	wantSet.MaxEventBytes, wantSet.ActivityTimeout, wantSet.CacheTTL, wantSet.MaxConnections = 5000, 30, time.Minute, 7
+	if got := c.Apps[1].Limits; got != wantSet {
+		t.Errorf("Defaults keeps set limits:\n got %+v\nwant %+v", got, wantSet)
+	}
+
+	// Defaults is idempotent and keeps explicit top-level settings.
+	c2 := Config{WSAddr: ":1", LogLevel: "warn", PongTimeout: time.Second}
+	c2.Defaults()
+	c2.Defaults()
+	if c2.WSAddr != ":1" || c2.LogLevel != "warn" || c2.PongTimeout != time.Second {
+		t.Errorf("Defaults overrode settings: got %+v", c2)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	app := func(key, secret string) App { return App{Key: key, Secret: secret} }
+	tests := []struct {
+		name string
+		cfg  Config
+		want string // "" = valid; else a part of the error message
+	}{
+		{"no apps", Config{}, ""},
+		{"one app", Config{Apps: []App{app("k", "s")}}, ""},
+		{"two apps", Config{Apps: []App{app("k1", "s"), app("k2", "s")}}, ""},
+		{"same secret is fine", Config{Apps: []App{app("k1", "XSAMESECRET"), app("k2", "XSAMESECRET")}}, ""},
+		{"missing key", Config{Apps: []App{app("", "s")}}, "app 0: key and secret are required"},
+		{"missing secret", Config{Apps: []App{app("k1", "s"), app("k2", "")}}, "app 1: key and secret are required"},
+		{"duplicate key", Config{Apps: []App{app("k", "XSECRET1"), app("x", "s"), app("k", "XSECRET2")}}, `app 2: duplicate key "k"`},
+		{"negative max_event_bytes", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxEventBytes: -1}}}}, "negative"},
+		{"negative max_channels_per_event", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelsPerEvent: -1}}}}, "negative"},
+		{"negative max_connections", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxConnections: -1}}}}, "negative"},
+		{"nats_listen with nats_url", Config{NATSURL: "nats://x:4222", NATSListen: ":4222"}, "nats_listen"},
+		{"nats_listen alone", Config{NATSListen: ":4222"}, ""},
+		{"webhook_names pusher", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "pusher"}}}, ""},
+		{"webhook_names webman", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "webman"}}}, ""},
+		{"webhook_names unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "soketi"}}}, "webhook_names"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.cfg.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate: got %v, want nil", err)
+			case tt.want != "" && err == nil:
+				t.Fatalf("Validate: got nil, want an error mentioning %q", tt.want)
+			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+				t.Fatalf("Validate: got %q, want an error mentioning %q", err, tt.want)
+			}
+			if err != nil {
+				for _, a := range tt.cfg.Apps {
+					if len(a.Secret) >= 8 && strings.Contains(err.Error(), a.Secret) {
+						t.Errorf("Validate: error %q reveals secret %q", err, a.Secret)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,409 @@
+// Package presence keeps channel occupancy and presence members of every node
+// in one JetStream KV bucket. Each node owns and refreshes the keys of its own
+// sockets; the keys of a node that dies expire. A watcher on every node turns
+// the bucket's history into the same transitions everywhere: first member of
+// a user joined, last one left, channel occupied, channel vacated.
+package presence
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/bus"
+)
+
+// Listener receives the transitions, one call at a time, in bucket order.
+// rev is the bucket revision that caused the transition: the same on every
+// node, so it names the transition cluster-wide.
+type Listener interface {
+	MemberAdded(app, channel string, m Member, by Socket, rev uint64)
+	MemberRemoved(app, channel, userID string, rev uint64)
+	Occupied(app, channel string, rev uint64)
+	Vacated(app, channel string, rev uint64)
+}
+
+// Options configure a Tracker.
+type Options struct {
+	// Node is this node's id; it must be unique among live nodes.
+	Node string
+	// TTL is how long a key outlives its node's last refresh (default 10 s).
+	TTL time.Duration
+	// Bucket is the KV bucket name (default PUSHD_PRESENCE).
+	Bucket string
+	// Replicas of the bucket (default 1).
+	Replicas int
+	// Flush is how often changed subscriber counts are written (default 50 ms).
+	Flush  time.Duration
+	Logger *slog.Logger
+}
+
+// Tracker is one node's view of the presence bucket and owner of its keys.
+type Tracker struct {
+	kv       jetstream.KeyValue
+	opts     Options
+	node     string // token form of opts.Node
+	log      *slog.Logger
+	listener Listener
+	ready    chan struct{}
+
+	mu   sync.Mutex
+	view map[chanKey]*chanView
+
+	ownMu   sync.Mutex
+	members map[string][]byte // own member keys and their values
+	counts  map[chanKey]int   // own subscriber counts
+	dirty   map[chanKey]bool
+}
+
+// New creates or opens the bucket. Call Run to start watching and refreshing.
+func New(ctx context.Context, js jetstream.JetStream, opts Options, l Listener) (*Tracker, error) {
+	if opts.TTL == 0 {
+		opts.TTL = 10 * time.Second
+	}
+	if opts.Bucket == "" {
+		opts.Bucket = "PUSHD_PRESENCE"
+	}
+	if opts.Replicas == 0 {
+		opts.Replicas = 1
+	}
+	if opts.Flush == 0 {
+		opts.Flush = 50 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:         opts.Bucket,
+		Description:    "Pushd presence members and channel occupancy",
+		History:        1,
+		TTL:            opts.TTL,
+		LimitMarkerTTL: opts.TTL,
+		Storage:        jetstream.MemoryStorage,
+		Replicas:       opts.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("presence bucket: %w", err)
+	}
+	return &Tracker{
+		kv: kv, opts: opts, node: bus.EncodeToken(opts.Node), log: opts.Logger, listener: l,
+		ready: make(chan struct{}), view: map[chanKey]*chanView{},
+		members: map[string][]byte{}, counts: map[chanKey]int{}, dirty: map[chanKey]bool{},
+	}, nil
+}
+
+// Run watches the bucket and refreshes this node's keys until ctx ends.
+func (t *Tracker) Run(ctx context.Context) error {
+	w, err := t.kv.WatchAll(ctx)
+	if err != nil {
+		return fmt.Errorf("watch presence: %w", err)
+	}
+	defer w.Stop()
+	go t.maintain(ctx)
+	initial := true
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return errors.New("presence watcher stopped")
+			}
+			if e == nil {
+				if initial {
+					initial = false
+					close(t.ready)
+				}
+				continue
+			}
+			// The initial values describe the past: they build the view
+			// but announce nothing (the nodes that saw them did).
+			t.apply(e, !initial)
+		}
+	}
+}
+
+// Ready is closed once the view holds the bucket's initial values.
+func (t *Tracker) Ready() <-chan struct{} { return t.ready }
+
+type transition struct {
+	kind    int // 1 added, 2 removed, 3 occupied, 4 vacated
+	k       chanKey
+	m       Member
+	by      Socket
+	user    string
+	revison uint64
+}
+
+func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
+	parts := splitKey(e.Key())
+	if len(parts) < 4 {
+		return
+	}
+	app, err1 := bus.DecodeToken(parts[1])
+	ch, err2 := bus.DecodeToken(parts[2])
+	node := parts[3]
+	if err1 != nil || err2 != nil {
+		return
+	}
+	k := chanKey{app, ch}
+	put := e.Operation() == jetstream.KeyValuePut
+	var out []transition
+	t.mu.Lock()
+	v := t.view[k]
+	if v == nil {
+		if !put {
+			t.mu.Unlock()
+			return
+		}
+		v = newChanView()
+		t.view[k] = v
+	}
+	switch {
+	case parts[0] == "o" && len(parts) == 4:
+		n := 0
+		if put {
+			n, _ = strconv.Atoi(string(e.Value()))
+		}
+		switch v.setOcc(node, n) {
+		case 1:
+			out = append(out, transition{kind: 3, k: k, revison: e.Revision()})
+		case -1:
+			out = append(out, transition{kind: 4, k: k, revison: e.Revision()})
+		}
+	case parts[0] == "m" && len(parts) == 5:
+		sock, err := bus.DecodeToken(parts[4])
+		if err != nil {
+			break
+		}
+		nodeID, _ := bus.DecodeToken(node)
+		s := Socket{Node: nodeID, ID: sock}
+		if put {
+			var m Member
+			if json.Unmarshal(e.Value(), &m) != nil || m.UserID == "" {
+				break
+			}
+			if v.addSocket(s, m) {
+				out = append(out, transition{kind: 1, k: k, m: m, by: s, revison: e.Revision()})
+			}
+		} else if user, last := v.removeSocket(s); last {
+			out = append(out, transition{kind: 2, k: k, user: user, revison: e.Revision()})
+		}
+	}
+	if v.empty() {
+		delete(t.view, k)
+	}
+	t.mu.Unlock()
+	if !emit || t.listener == nil {
+		return
+	}
+	for _, tr := range out {
+		switch tr.kind {
+		case 1:
+			t.listener.MemberAdded(tr.k.app, tr.k.channel, tr.m, tr.by, tr.revison)
+		case 2:
+			t.listener.MemberRemoved(tr.k.app, tr.k.channel, tr.user, tr.revison)
+		case 3:
+			t.listener.Occupied(tr.k.app, tr.k.channel, tr.revison)
+		case 4:
+			t.listener.Vacated(tr.k.app, tr.k.channel, tr.revison)
+		}
+	}
+}
+
+// Join records a presence member for one of this node's sockets.
+func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Member) error {
+	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
+	val, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode member: %w", err)
+	}
+	t.ownMu.Lock()
+	t.members[key] = val
+	t.ownMu.Unlock()
+	if _, err := t.kv.Put(ctx, key, val); err != nil {
+		return fmt.Errorf("join %s: %w", channel, err)
+	}
+	return nil
+}
+
+// Leave removes a presence member of one of this node's sockets.
+func (t *Tracker) Leave(ctx context.Context, app, channel, socket string) error {
+	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
+	t.ownMu.Lock()
+	_, ok := t.members[key]
+	delete(t.members, key)
+	t.ownMu.Unlock()
+	if !ok {
+		return nil
+	}
+	if err := t.kv.Delete(ctx, key); err != nil {
+		return fmt.Errorf("leave %s: %w", channel, err)
+	}
+	return nil
+}
+
+// SetCount records this node's number of subscribers of a channel. A change
+// between zero and non-zero is written at once, other changes are batched.
+func (t *Tracker) SetCount(ctx context.Context, app, channel string, n int) error {
+	k := chanKey{app, channel}
+	t.ownMu.Lock()
+	before := t.counts[k]
+	if n > 0 {
+		t.counts[k] = n
+	} else {
+		delete(t.counts, k)
+	}
+	now := (before == 0) != (n == 0)
+	if !now {
+		t.dirty[k] = true
+	} else {
+		delete(t.dirty, k)
+	}
+	t.ownMu.Unlock()
+	if now {
+		return t.writeCount(ctx, k, n)
+	}
+	return nil
+}
+
+func (t *Tracker) writeCount(ctx context.Context, k chanKey, n int) error {
+	key := occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
+	var err error
+	if n > 0 {
+		_, err = t.kv.Put(ctx, key, []byte(strconv.Itoa(n)))
+	} else {
+		err = t.kv.Delete(ctx, key)
+	}
+	if err != nil {
+		return fmt.Errorf("count of %s: %w", k.channel, err)
+	}
+	return nil
+}
+
+// maintain writes batched counts and refreshes every own key well inside
+// the TTL, so that only the keys of a dead node expire.
+func (t *Tracker) maintain(ctx context.Context) {
+	flush := time.NewTicker(t.opts.Flush)
+	defer flush.Stop()
+	refresh := time.NewTicker(t.opts.TTL / 3)
+	defer refresh.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-flush.C:
+			t.ownMu.Lock()
+			batch := make(map[chanKey]int, len(t.dirty))
+			for k := range t.dirty {
+				batch[k] = t.counts[k]
+			}
+			clear(t.dirty)
+			t.ownMu.Unlock()
+			for k, n := range batch {
+				if err := t.writeCount(ctx, k, n); err != nil {
+					t.log.Warn("presence count", slog.Any("err", err))
+				}
+			}
+		case <-refresh.C:
+			t.refresh(ctx)
+		}
+	}
+}
+
+func (t *Tracker) refresh(ctx context.Context) {
+	t.ownMu.Lock()
+	members := make(map[string][]byte, len(t.members))
+	for k, v := range t.members {
+		members[k] = v
+	}
+	counts := make(map[chanKey]int, len(t.counts))
+	for k, n := range t.counts {
+		counts[k] = n
+	}
+	t.ownMu.Unlock()
+	failed := 0
+	for k, v := range members {
+		if _, err := t.kv.Put(ctx, k, v); err != nil {
+			failed++
+		}
+	}
+	for k, n := range counts {
+		if err := t.writeCount(ctx, k, n); err != nil {
+			failed++
+		}
+	}
+	if failed > 0 {
+		t.log.Warn("presence refresh incomplete", slog.Int("failed", failed))
+	}
+}
+
+// Members returns the unique users of a presence channel, in join order.
+func (t *Tracker) Members(app, channel string) []Member {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v := t.view[chanKey{app, channel}]; v != nil {
+		return v.members()
+	}
+	return nil
+}
+
+// UserCount returns the number of unique users on a presence channel.
+func (t *Tracker) UserCount(app, channel string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v := t.view[chanKey{app, channel}]; v != nil {
+		return len(v.users)
+	}
+	return 0
+}
+
+// Present reports whether a user has a socket on a presence channel.
+func (t *Tracker) Present(app, channel, userID string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v := t.view[chanKey{app, channel}]; v != nil {
+		return v.users[userID] != nil
+	}
+	return false
+}
+
+// SubscriptionCount returns the subscribers of a channel on all nodes.
+func (t *Tracker) SubscriptionCount(app, channel string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if v := t.view[chanKey{app, channel}]; v != nil {
+		return v.total
+	}
+	return 0
+}
+
+// Occupied reports whether a channel has a subscriber on any node.
+func (t *Tracker) Occupied(app, channel string) bool { return t.SubscriptionCount(app, channel) > 0 }
+
+// Channels returns the occupied channels of an app whose names start with
+// prefix, with their subscriber counts, sorted by name.
+func (t *Tracker) Channels(app, prefix string) ([]string, map[string]int) {
+	t.mu.Lock()
+	counts := map[string]int{}
+	for k, v := range t.view {
+		if k.app == app && v.total > 0 && strings.HasPrefix(k.channel, prefix) {
+			counts[k.channel] = v.total
+		}
+	}
+	t.mu.Unlock()
+	names := make([]string, 0, len(counts))
+	for n := range counts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names, counts
+}
