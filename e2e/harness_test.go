@@ -63,7 +63,30 @@ apps:
     max_channels_per_event: 3
     max_batch_events: 2
     activity_timeout: 1
+  - id: "6"
+    key: members-key
+    secret: members-secret
+    max_presence_members: 2
+    max_user_info_bytes: 64
+    max_user_id_length: 8
 `
+
+// startNode starts one more gateway that uses peer's embedded NATS (peer
+// must run with --nats-listen), as a second node of a cluster.
+func startNode(t *testing.T, natsURL string) *server {
+	return startPushd(t, "", "--nats-url", natsURL)
+}
+
+// kill ends the process with SIGKILL, as a crash would.
+func (s *server) kill(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Kill()
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("pushd did not die after SIGKILL")
+	}
+}
 
 // server is one running pushd process.
 type server struct {

@@ -75,6 +75,12 @@ func (f frame) dataString(t *testing.T) string {
 // next returns the next frame, failing after 5 s.
 func (c *rawClient) next() frame {
 	c.t.Helper()
+	return c.nextWithin(5 * time.Second)
+}
+
+// nextWithin returns the next frame, failing after d.
+func (c *rawClient) nextWithin(d time.Duration) frame {
+	c.t.Helper()
 	select {
 	case b := <-c.frames:
 		var f frame
@@ -85,8 +91,8 @@ func (c *rawClient) next() frame {
 		return f
 	case code := <-c.closed:
 		c.t.Fatalf("connection closed (code %d) while waiting for a frame", code)
-	case <-time.After(5 * time.Second):
-		c.t.Fatal("no frame within 5s")
+	case <-time.After(d):
+		c.t.Fatalf("no frame within %s", d)
 	}
 	return frame{}
 }

@@ -25,7 +25,7 @@ func (g *Gateway) apiChannels(w http.ResponseWriter, req apiRequest) {
 		writeError(w, http.StatusBadRequest, "info=user_count needs filter_by_prefix=presence-")
 		return
 	}
-	names, _ := g.hub.channels(req.app.Key, prefix)
+	names, _ := g.presence.Channels(req.app.Key, prefix)
 	chans := make(map[string]any, len(names))
 	for _, ch := range names {
 		chans[ch] = g.channelInfo(req.app, ch, attrs)
@@ -45,7 +45,7 @@ func (g *Gateway) apiChannel(w http.ResponseWriter, req apiRequest) {
 		return
 	}
 	m := g.channelInfo(a, ch, attrs)
-	m["occupied"] = g.hub.count(a.Key, ch) > 0
+	m["occupied"] = g.presence.SubscriptionCount(a.Key, ch) > 0
 	if attrs["cache"] {
 		if c, err := g.cacheInfo(req.r.Context(), a, ch); err != nil {
 			writeAPIError(w, err)
@@ -89,7 +89,12 @@ func (g *Gateway) apiUsers(w http.ResponseWriter, req apiRequest) {
 		writeError(w, http.StatusBadRequest, "users are only available for presence channels")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": []any{}})
+	members := g.presence.Members(req.app.Key, ch)
+	users := make([]map[string]string, len(members))
+	for i, m := range members {
+		users[i] = map[string]string{"id": m.UserID}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": users})
 }
 
 func (g *Gateway) apiTerminate(w http.ResponseWriter, req apiRequest) {

@@ -121,16 +121,13 @@ func (g *Gateway) store(ctx context.Context, a *app, out []bus.Outgoing) error {
 func (g *Gateway) channelInfo(a *app, ch string, attrs map[string]bool) map[string]any {
 	m := map[string]any{}
 	if attrs["subscription_count"] {
-		m["subscription_count"] = g.hub.count(a.Key, ch)
+		m["subscription_count"] = g.presence.SubscriptionCount(a.Key, ch)
 	}
 	if attrs["user_count"] {
-		m["user_count"] = g.userCount(a, ch)
+		m["user_count"] = g.presence.UserCount(a.Key, ch)
 	}
 	return m
 }
-
-// userCount is the number of distinct users on a presence channel.
-func (g *Gateway) userCount(a *app, ch string) int { return 0 }
 
 func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/presence"
 )
 
 // Broker stores and delivers events; *bus.Bus is the implementation.
@@ -32,34 +33,64 @@ type Broker interface {
 // Unsubscriber ends a channel interest.
 type Unsubscriber interface{ Unsubscribe() error }
 
-// Gateway is the protocol front of one node.
-type Gateway struct {
-	cfg     config.Config
-	apps    apps
-	broker  Broker
-	hub     *hub
-	log     *slog.Logger
-	nodeID  uint32
-	nextID  atomic.Uint64
-	clients registry
-	drain   atomic.Bool
+// Presence keeps members and occupancy cluster-wide; *presence.Tracker is
+// the implementation.
+type Presence interface {
+	Join(ctx context.Context, app, channel, socket string, m presence.Member) error
+	Leave(ctx context.Context, app, channel, socket string) error
+	SetCount(app, channel string, n int)
+	Members(app, channel string) []presence.Member
+	UserCount(app, channel string) int
+	Present(app, channel, userID string) bool
+	SubscriptionCount(app, channel string) int
+	Channels(app, prefix string) ([]string, map[string]int)
 }
 
-// New builds a gateway for the apps in cfg on top of a broker.
-func New(cfg config.Config, b Broker, log *slog.Logger) (*Gateway, error) {
-	if log == nil {
-		log = slog.Default()
+// Deps are what a gateway is built on.
+type Deps struct {
+	// Node names this gateway in the cluster (NewNodeID).
+	Node     string
+	Broker   Broker
+	Presence Presence
+	Logger   *slog.Logger
+}
+
+// NewNodeID returns a random node id, also the first part of socket ids.
+func NewNodeID() string { return strconv.FormatUint(uint64(rand.Uint32N(1_000_000_000)), 10) }
+
+// Gateway is the protocol front of one node.
+type Gateway struct {
+	cfg      config.Config
+	apps     apps
+	broker   Broker
+	presence Presence
+	hub      *hub
+	log      *slog.Logger
+	node     string
+	nextID   atomic.Uint64
+	clients  registry
+	drain    atomic.Bool
+}
+
+// New builds a gateway for the apps in cfg.
+func New(cfg config.Config, d Deps) (*Gateway, error) {
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Node == "" {
+		d.Node = NewNodeID()
 	}
 	g := &Gateway{
-		cfg:    cfg,
-		apps:   newApps(cfg.Apps),
-		broker: b,
-		hub:    newHub(b),
-		log:    log,
-		nodeID: rand.Uint32N(1_000_000_000),
+		cfg:      cfg,
+		apps:     newApps(cfg.Apps),
+		broker:   d.Broker,
+		presence: d.Presence,
+		hub:      newHub(d.Broker, d.Presence.SetCount),
+		log:      d.Logger,
+		node:     d.Node,
 	}
 	g.clients.init()
-	if err := b.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
+	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	return g, nil
@@ -70,7 +101,7 @@ func (g *Gateway) Deliver(d bus.Delivery) { g.hub.deliver(d) }
 
 // newSocketID returns a cluster-unique id of the form node.counter.
 func (g *Gateway) newSocketID() string {
-	return strconv.FormatUint(uint64(g.nodeID), 10) + "." + strconv.FormatUint(g.nextID.Add(1), 10)
+	return g.node + "." + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
 // Run checks liveness of idle clients until ctx ends.

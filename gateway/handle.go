@@ -10,6 +10,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/presence"
 )
 
 const storeTimeout = 10 * time.Second
@@ -74,10 +75,19 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 			c.send(protocol.SubscriptionError(ch, "AuthError", "invalid auth for "+ch+": "+err.Error(), 401))
 			return
 		}
-		if kind == protocol.Presence {
-			c.send(protocol.SubscriptionError(ch, "UnsupportedChannel", "presence channels are not enabled on this server", 501))
+	}
+	var member *presence.Member
+	if protocol.KindOf(ch) == protocol.Presence {
+		m, kind, err := parseMember(a, d.ChannelData)
+		if err != nil {
+			c.send(protocol.SubscriptionError(ch, kind, err.Error(), 400))
 			return
 		}
+		if !g.presence.Present(a.Key, ch, m.UserID) && g.presence.UserCount(a.Key, ch) >= a.MaxPresenceMembers {
+			c.send(protocol.SubscriptionError(ch, "LimitReached", "presence channel is full ("+itoa(a.MaxPresenceMembers)+" members)", 429))
+			return
+		}
+		member = &m
 	}
 	c.mu.Lock()
 	_, already := c.subs[ch]
@@ -92,6 +102,15 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		return
 	}
 	s, err := g.hub.join(c, a.Key, ch)
+	if err == nil && member != nil {
+		s.userID = member.UserID
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		err = g.presence.Join(ctx, a.Key, ch, c.socketID, *member)
+		cancel()
+		if err != nil {
+			g.hub.leave(c, a.Key, ch)
+		}
+	}
 	if err != nil {
 		g.log.Error("subscribe failed", slog.String("app", a.Key), slog.String("channel", ch), slog.Any("err", err))
 		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe, try again", 503))
@@ -100,7 +119,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	c.mu.Lock()
 	if c.closed.Load() {
 		c.mu.Unlock()
-		g.hub.leave(c, a.Key, ch)
+		g.drop(c, ch, s)
 		return
 	}
 	if c.subs == nil {
@@ -108,7 +127,11 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	}
 	c.subs[ch] = s
 	c.mu.Unlock()
-	c.send(protocol.SubscriptionSucceeded(ch, ""))
+	succeeded := ""
+	if member != nil {
+		succeeded = g.presenceData(a.Key, ch, *member)
+	}
+	c.send(protocol.SubscriptionSucceeded(ch, succeeded))
 	var after uint64
 	if protocol.IsCache(ch) {
 		after = g.sendCached(c, ch)
@@ -140,11 +163,25 @@ func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	_, ok := c.subs[d.Channel]
+	s, ok := c.subs[d.Channel]
 	delete(c.subs, d.Channel)
 	c.mu.Unlock()
 	if ok {
-		g.hub.leave(c, c.app.Key, d.Channel)
+		g.drop(c, d.Channel, s)
+	}
+}
+
+// drop ends a client's subscription: the hub forgets it and a presence
+// member key is removed.
+func (g *Gateway) drop(c *client, ch string, s *subscription) {
+	g.hub.leave(c, c.app.Key, ch)
+	if s.userID != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		defer cancel()
+		if err := g.presence.Leave(ctx, c.app.Key, ch, c.socketID); err != nil {
+			// The key expires with the TTL when it cannot be deleted now.
+			g.log.Warn("presence leave", slog.String("channel", ch), slog.Any("err", err))
+		}
 	}
 }
 
@@ -159,7 +196,7 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	_, subscribed := c.subs[f.Channel]
+	sub, subscribed := c.subs[f.Channel]
 	c.mu.Unlock()
 	if !subscribed {
 		c.errorFrame(protocol.CodeInvalidMessage, "client event on a channel this connection is not subscribed to")
@@ -182,7 +219,7 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, "client event data is larger than the app's limit")
 		return
 	}
-	frame := protocol.EventFrame(f.Event, f.Channel, data, "")
+	frame := protocol.EventFrame(f.Event, f.Channel, data, sub.userID)
 	if err := g.broker.PublishAsync(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
 		g.log.Error("client event", slog.String("app", a.Key), slog.String("channel", f.Channel), slog.Any("err", err))
 		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")

@@ -2,8 +2,6 @@ package gateway
 
 import (
 	"hash/maphash"
-	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -18,6 +16,9 @@ type hub struct {
 	seed   maphash.Seed
 	shards [hubShards]hubShard
 	broker Broker
+	// counted receives a channel's local subscriber count after every
+	// change, under the channel's shard lock so calls are in order.
+	counted func(app, channel string, n int)
 }
 
 type hubShard struct {
@@ -38,16 +39,17 @@ type hubChannel struct {
 // held (queued here) until the subscribe handshake is done, so that
 // subscription_succeeded and a cached or replayed event come first.
 type subscription struct {
-	c     *client
-	held  atomic.Bool
-	after atomic.Uint64 // deliver only events with a greater sequence
+	c      *client
+	userID string // presence member id, on presence channels
+	held   atomic.Bool
+	after  atomic.Uint64 // deliver only events with a greater sequence
 
 	mu      sync.Mutex
 	pending []bus.Delivery
 }
 
-func newHub(b Broker) *hub {
-	h := &hub{seed: maphash.MakeSeed(), broker: b}
+func newHub(b Broker, counted func(app, channel string, n int)) *hub {
+	h := &hub{seed: maphash.MakeSeed(), broker: b, counted: counted}
 	for i := range h.shards {
 		h.shards[i].channels = map[chanKey]*hubChannel{}
 	}
@@ -78,6 +80,7 @@ func (h *hub) join(c *client, app, channel string) (*subscription, error) {
 		sh.channels[k] = hc
 	}
 	hc.subs[c] = s
+	h.counted(app, channel, len(hc.subs))
 	sh.mu.Unlock()
 	if first {
 		hc.sub, hc.err = h.broker.Subscribe(app, channel)
@@ -108,6 +111,7 @@ func (h *hub) leave(c *client, app, channel string) bool {
 		return false
 	}
 	delete(hc.subs, c)
+	h.counted(app, channel, len(hc.subs))
 	last := len(hc.subs) == 0
 	if last {
 		delete(sh.channels, k)
@@ -149,7 +153,7 @@ func (s *subscription) offer(d bus.Delivery) {
 		}
 		s.mu.Unlock()
 	}
-	if d.Seq > s.after.Load() {
+	if d.Seq == 0 || d.Seq > s.after.Load() {
 		s.c.send(d.Frame)
 	}
 }
@@ -160,45 +164,11 @@ func (s *subscription) release(after uint64) {
 	s.mu.Lock()
 	s.after.Store(after)
 	for _, d := range s.pending {
-		if d.Seq > after {
+		if d.Seq == 0 || d.Seq > after { // 0: member events, not in the stream
 			s.c.send(d.Frame)
 		}
 	}
 	s.pending = nil
 	s.held.Store(false)
 	s.mu.Unlock()
-}
-
-// count returns the number of local subscribers of a channel.
-func (h *hub) count(app, channel string) int {
-	k := chanKey{app, channel}
-	sh := h.shard(k)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	if hc := sh.channels[k]; hc != nil {
-		return len(hc.subs)
-	}
-	return 0
-}
-
-// channels returns the occupied channels of an app with a name prefix and
-// their local subscriber counts, sorted by name.
-func (h *hub) channels(app, prefix string) ([]string, map[string]int) {
-	counts := map[string]int{}
-	for i := range h.shards {
-		sh := &h.shards[i]
-		sh.mu.RLock()
-		for k, hc := range sh.channels {
-			if k.app == app && strings.HasPrefix(k.channel, prefix) && len(hc.subs) > 0 {
-				counts[k.channel] = len(hc.subs)
-			}
-		}
-		sh.mu.RUnlock()
-	}
-	names := make([]string, 0, len(counts))
-	for n := range counts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names, counts
 }

@@ -172,8 +172,8 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	subs := c.subs
 	c.subs = nil
 	c.mu.Unlock()
-	for ch := range subs {
-		h.g.hub.leave(c, c.app.Key, ch)
+	for ch, sub := range subs {
+		h.g.drop(c, ch, sub)
 	}
 }
 

@@ -54,6 +54,7 @@ type Tracker struct {
 	log      *slog.Logger
 	listener Listener
 	ready    chan struct{}
+	kick     chan struct{} // asks for an immediate count flush
 
 	mu   sync.Mutex
 	view map[chanKey]*chanView
@@ -65,7 +66,7 @@ type Tracker struct {
 }
 
 // New creates or opens the bucket. Call Run to start watching and refreshing.
-func New(ctx context.Context, js jetstream.JetStream, opts Options, l Listener) (*Tracker, error) {
+func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, error) {
 	if opts.TTL == 0 {
 		opts.TTL = 10 * time.Second
 	}
@@ -94,14 +95,16 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options, l Listener) 
 		return nil, fmt.Errorf("presence bucket: %w", err)
 	}
 	return &Tracker{
-		kv: kv, opts: opts, node: bus.EncodeToken(opts.Node), log: opts.Logger, listener: l,
-		ready: make(chan struct{}), view: map[chanKey]*chanView{},
+		kv: kv, opts: opts, node: bus.EncodeToken(opts.Node), log: opts.Logger,
+		ready: make(chan struct{}), kick: make(chan struct{}, 1), view: map[chanKey]*chanView{},
 		members: map[string][]byte{}, counts: map[chanKey]int{}, dirty: map[chanKey]bool{},
 	}, nil
 }
 
-// Run watches the bucket and refreshes this node's keys until ctx ends.
-func (t *Tracker) Run(ctx context.Context) error {
+// Run watches the bucket, telling l of every transition, and refreshes this
+// node's keys until ctx ends.
+func (t *Tracker) Run(ctx context.Context, l Listener) error {
+	t.listener = l
 	w, err := t.kv.WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watch presence: %w", err)
@@ -251,9 +254,11 @@ func (t *Tracker) Leave(ctx context.Context, app, channel, socket string) error 
 	return nil
 }
 
-// SetCount records this node's number of subscribers of a channel. A change
-// between zero and non-zero is written at once, other changes are batched.
-func (t *Tracker) SetCount(ctx context.Context, app, channel string, n int) error {
+// SetCount records this node's number of subscribers of a channel. It never
+// blocks: a change between zero and non-zero is written at once by the
+// maintenance goroutine, other changes within the flush interval. Callers
+// serialise calls per channel so that the last call carries the true count.
+func (t *Tracker) SetCount(app, channel string, n int) {
 	k := chanKey{app, channel}
 	t.ownMu.Lock()
 	before := t.counts[k]
@@ -262,17 +267,14 @@ func (t *Tracker) SetCount(ctx context.Context, app, channel string, n int) erro
 	} else {
 		delete(t.counts, k)
 	}
-	now := (before == 0) != (n == 0)
-	if !now {
-		t.dirty[k] = true
-	} else {
-		delete(t.dirty, k)
-	}
+	t.dirty[k] = true
 	t.ownMu.Unlock()
-	if now {
-		return t.writeCount(ctx, k, n)
+	if (before == 0) != (n == 0) {
+		select {
+		case t.kick <- struct{}{}:
+		default:
+		}
 	}
-	return nil
 }
 
 func (t *Tracker) writeCount(ctx context.Context, k chanKey, n int) error {
@@ -301,20 +303,31 @@ func (t *Tracker) maintain(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-flush.C:
-			t.ownMu.Lock()
-			batch := make(map[chanKey]int, len(t.dirty))
-			for k := range t.dirty {
-				batch[k] = t.counts[k]
-			}
-			clear(t.dirty)
-			t.ownMu.Unlock()
-			for k, n := range batch {
-				if err := t.writeCount(ctx, k, n); err != nil {
-					t.log.Warn("presence count", slog.Any("err", err))
-				}
-			}
+			t.flush(ctx)
+		case <-t.kick:
+			t.flush(ctx)
 		case <-refresh.C:
 			t.refresh(ctx)
+		}
+	}
+}
+
+// flush writes the counts changed since the last flush, with their current
+// values, so a burst of changes costs one write per channel.
+func (t *Tracker) flush(ctx context.Context) {
+	t.ownMu.Lock()
+	batch := make(map[chanKey]int, len(t.dirty))
+	for k := range t.dirty {
+		batch[k] = t.counts[k]
+	}
+	clear(t.dirty)
+	t.ownMu.Unlock()
+	for k, n := range batch {
+		if err := t.writeCount(ctx, k, n); err != nil {
+			t.log.Warn("presence count", slog.Any("err", err))
+			t.ownMu.Lock()
+			t.dirty[k] = true // retried on the next flush
+			t.ownMu.Unlock()
 		}
 	}
 }

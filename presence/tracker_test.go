@@ -57,13 +57,13 @@ func startNodes(t *testing.T, n int, ttl time.Duration) ([]*Tracker, []recorder,
 	var cancels []context.CancelFunc
 	for i := 0; i < n; i++ {
 		r := make(recorder, 100)
-		tr, err := New(context.Background(), b.JetStream(), Options{Node: fmt.Sprintf("n%d", i), TTL: ttl, Flush: 10 * time.Millisecond}, r)
+		tr, err := New(context.Background(), b.JetStream(), Options{Node: fmt.Sprintf("n%d", i), TTL: ttl, Flush: 10 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
-		go tr.Run(ctx)
+		go tr.Run(ctx, r)
 		select {
 		case <-tr.Ready():
 		case <-time.After(5 * time.Second):
@@ -110,11 +110,10 @@ func TestMembersAcrossNodes(t *testing.T) {
 
 func TestOccupancyIsClusterWide(t *testing.T) {
 	ts, rs, _ := startNodes(t, 2, 5*time.Second)
-	ctx := context.Background()
-	ts[0].SetCount(ctx, "app", "c", 1)
+	ts[0].SetCount("app", "c", 1)
 	rs[1].want(t, "occupied app c")
-	ts[1].SetCount(ctx, "app", "c", 3)
-	ts[0].SetCount(ctx, "app", "c", 2) // batched
+	ts[1].SetCount("app", "c", 3)
+	ts[0].SetCount("app", "c", 2) // batched
 	deadline := time.Now().Add(5 * time.Second)
 	for ts[1].SubscriptionCount("app", "c") != 5 {
 		if time.Now().After(deadline) {
@@ -122,9 +121,9 @@ func TestOccupancyIsClusterWide(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	ts[0].SetCount(ctx, "app", "c", 0)
+	ts[0].SetCount("app", "c", 0)
 	rs[1].none(t, 200*time.Millisecond) // node 1 still has subscribers
-	ts[1].SetCount(ctx, "app", "c", 0)
+	ts[1].SetCount("app", "c", 0)
 	rs[0].want(t, "occupied app c", "vacated app c")
 	if names, _ := ts[0].Channels("app", ""); len(names) != 0 {
 		t.Fatalf("channels %v, want none", names)
@@ -137,7 +136,7 @@ func TestDeadNodeKeysExpire(t *testing.T) {
 	ts, rs, cancels := startNodes(t, 2, time.Second)
 	ctx := context.Background()
 	ts[0].Join(ctx, "app", "presence-x", "1.1", Member{UserID: "ghost"})
-	ts[0].SetCount(ctx, "app", "presence-x", 1)
+	ts[0].SetCount("app", "presence-x", 1)
 	rs[1].want(t, "added app presence-x ghost by n0/1.1", "occupied app presence-x")
 	// The live node keeps its own key through several TTLs.
 	ts[1].Join(ctx, "app", "presence-x", "2.1", Member{UserID: "alive"})

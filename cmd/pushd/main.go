@@ -17,6 +17,7 @@ import (
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
+	"github.com/pushd/pushd/presence"
 )
 
 func main() {
@@ -47,9 +48,26 @@ func run(args []string) error {
 			return err
 		}
 	}
-	gw, err = gateway.New(cfg, b, log)
+	node := gateway.NewNodeID()
+	tracker, err := presence.New(ctx, b.JetStream(), presence.Options{Node: node, Logger: log})
 	if err != nil {
 		return err
+	}
+	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Logger: log})
+	if err != nil {
+		return err
+	}
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	go func() {
+		if err := tracker.Run(runCtx, gw); err != nil {
+			log.Error("presence watcher stopped", slog.Any("err", err))
+		}
+	}()
+	select {
+	case <-tracker.Ready():
+	case <-ctx.Done():
+		return nil
 	}
 
 	wsLn, err := net.Listen("tcp", cfg.WSAddr)
@@ -69,8 +87,6 @@ func run(args []string) error {
 			errc <- fmt.Errorf("api: %w", err)
 		}
 	}()
-	runCtx, cancelRun := context.WithCancel(ctx)
-	defer cancelRun()
 	go gw.Run(runCtx)
 	announce(cfg, wsLn.Addr().String(), apiLn.Addr().String())
 

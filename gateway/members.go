@@ -1,0 +1,123 @@
+package gateway
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/presence"
+)
+
+// parseMember reads a presence subscription's channel_data. It returns the
+// subscription_error type with an error.
+func parseMember(a *app, channelData string) (presence.Member, string, error) {
+	var cd struct {
+		UserID   json.RawMessage `json:"user_id"`
+		UserInfo json.RawMessage `json:"user_info"`
+	}
+	if err := json.Unmarshal([]byte(channelData), &cd); err != nil {
+		return presence.Member{}, "InvalidChannelData", errors.New("channel_data must be a JSON object with user_id")
+	}
+	id, err := userIDString(cd.UserID)
+	if err != nil {
+		return presence.Member{}, "InvalidChannelData", err
+	}
+	if len(id) > a.MaxUserIDLength {
+		return presence.Member{}, "LimitReached", errors.New("user_id is longer than " + itoa(a.MaxUserIDLength) + " characters")
+	}
+	info := bytes.TrimSpace(cd.UserInfo)
+	if len(info) > a.MaxUserInfoBytes {
+		return presence.Member{}, "LimitReached", errors.New("user_info is larger than " + itoa(a.MaxUserInfoBytes) + " bytes")
+	}
+	if string(info) == "null" {
+		info = nil
+	}
+	return presence.Member{UserID: id, UserInfo: info}, "", nil
+}
+
+// userIDString accepts a user_id given as a string or a number.
+func userIDString(raw json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		if s == "" {
+			return "", errors.New("user_id is empty")
+		}
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		return n.String(), nil
+	}
+	return "", errors.New("user_id must be a string or a number")
+}
+
+// presenceData is the subscription_succeeded data of a presence channel:
+// the cluster's unique members, including the new one.
+func (g *Gateway) presenceData(app, ch string, self presence.Member) string {
+	members := g.presence.Members(app, ch)
+	found := false
+	for _, m := range members {
+		found = found || m.UserID == self.UserID
+	}
+	if !found {
+		members = append(members, self)
+	}
+	var b []byte
+	b = append(b, `{"presence":{"ids":[`...)
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = protocol.AppendJSONString(b, m.UserID)
+	}
+	b = append(b, `],"hash":{`...)
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = protocol.AppendJSONString(b, m.UserID)
+		b = append(b, ':')
+		b = appendInfo(b, m.UserInfo)
+	}
+	b = append(b, `},"count":`...)
+	b = strconv.AppendInt(b, int64(len(members)), 10)
+	return string(append(b, `}}`...))
+}
+
+func appendInfo(b []byte, info json.RawMessage) []byte {
+	if len(info) == 0 {
+		return append(b, "null"...)
+	}
+	return append(b, info...)
+}
+
+// MemberAdded tells local subscribers of a presence channel that a user's
+// first connection joined (presence.Listener).
+func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Socket, rev uint64) {
+	b := []byte(`{"user_id":`)
+	b = protocol.AppendJSONString(b, m.UserID)
+	b = append(b, `,"user_info":`...)
+	b = appendInfo(b, m.UserInfo)
+	b = append(b, '}')
+	exclude := ""
+	if by.Node == g.node {
+		exclude = by.ID // the joining socket has the list already
+	}
+	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_added", ch, string(b), ""), Exclude: exclude})
+}
+
+// MemberRemoved tells local subscribers that a user's last connection left.
+func (g *Gateway) MemberRemoved(app, ch, userID string, rev uint64) {
+	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)
+	b = append(b, '}')
+	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")})
+}
+
+// Occupied is called when a channel gets its first subscriber anywhere.
+func (g *Gateway) Occupied(app, ch string, rev uint64) {}
+
+// Vacated is called when a channel loses its last subscriber anywhere.
+func (g *Gateway) Vacated(app, ch string, rev uint64) {}
