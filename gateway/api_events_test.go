@@ -1,0 +1,109 @@
+package gateway
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/pushd/pushd/config"
+)
+
+func testApp() *app {
+	a := &app{App: config.App{Key: "k", Secret: "s"}}
+	a.Limits.Defaults()
+	return a
+}
+
+func TestPrepareEvent(t *testing.T) {
+	g := &Gateway{}
+	a := testApp()
+	cases := []struct {
+		body   string
+		status int // 0: accepted
+	}{
+		{`{"name":"e","channel":"c","data":"x"}`, 0},
+		{`{"name":"e","channels":["a","b","a"],"data":{"obj":1}}`, 0},
+		{`{"name":"e","channels":["#server-to-user-7"],"data":"x"}`, 0},
+		{`{"name":"e","channel":"c","channels":["d"],"data":"x"}`, 400},
+		{`{"name":"e","data":"x"}`, 400},
+		{`{"channel":"c","data":"x"}`, 400},
+		{`{"name":"e","channel":"c"}`, 400},
+		{`{"name":"e","channel":"bad name","data":"x"}`, 400},
+		{`{"name":"e","channel":"a#b","data":"x"}`, 400},
+		{`{"name":"e","channel":"c","data":"x","socket_id":"nope"}`, 400},
+		{`{"name":"e","channel":"c","data":"x","info":"user_count"}`, 400},
+		{`{"name":"e","channel":"presence-c","data":"x","info":"user_count"}`, 0},
+		{`{"name":"e","channel":"c","data":"x","info":"bogus"}`, 400},
+		{`{"name":"e","channel":"c","data":"` + `"}`, 0},
+	}
+	for _, tc := range cases {
+		var e eventBody
+		if err := decodeStrict([]byte(tc.body), &e); err != nil {
+			t.Fatalf("%s: decode: %v", tc.body, err)
+		}
+		_, err := g.prepare(a, e)
+		got := 0
+		if ae, ok := err.(*apiError); ok {
+			got = ae.status
+		} else if err != nil {
+			t.Fatalf("%s: unexpected error type %T %v", tc.body, err, err)
+		}
+		if got != tc.status {
+			t.Errorf("%s: status %d (%v), want %d", tc.body, got, err, tc.status)
+		}
+	}
+	big := `{"name":"e","channel":"c","data":"` + string(bytesOf('a', 10241)) + `"}`
+	var e eventBody
+	decodeStrict([]byte(big), &e)
+	if _, err := g.prepare(a, e); err == nil || err.(*apiError).status != 413 {
+		t.Fatalf("10241-byte data: %v, want 413", err)
+	}
+}
+
+func bytesOf(c byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
+
+// FuzzPrepareEvent feeds arbitrary API bodies to the event parser: it never
+// panics, and what it accepts encodes to valid frames within the limits.
+func FuzzPrepareEvent(f *testing.F) {
+	for _, s := range []string{
+		`{"name":"e","channel":"c","data":"x"}`,
+		`{"name":"e","channels":["a","b"],"data":{"o":[1,2]},"socket_id":"1.2","info":"subscription_count"}`,
+		`{"batch":[]}`, `null`, `[]`, `{"data":1e999}`, `{"name":"\u2028","channel":"c","data":"\ud800"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	g := &Gateway{}
+	a := testApp()
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var e eventBody
+		if decodeStrict(body, &e) != nil {
+			return
+		}
+		p, err := g.prepare(a, e)
+		if err != nil {
+			if _, ok := err.(*apiError); !ok {
+				t.Fatalf("error of type %T: %v", err, err)
+			}
+			return
+		}
+		if len(p.out) == 0 || len(p.out) > a.MaxChannelsPerEvent {
+			t.Fatalf("accepted %d channels", len(p.out))
+		}
+		for _, o := range p.out {
+			var fr struct {
+				Event, Channel, Data string
+			}
+			if err := json.Unmarshal(o.Frame, &fr); err != nil {
+				t.Fatalf("frame %q is not valid JSON: %v", o.Frame, err)
+			}
+			if fr.Channel != o.Channel || fr.Event != e.Name || len(fr.Data) > a.MaxEventBytes*3 {
+				t.Fatalf("frame %q does not match the event", o.Frame)
+			}
+		}
+	})
+}
