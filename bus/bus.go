@@ -297,8 +297,9 @@ func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
 }
 
 // After returns the stored events of a channel with a sequence greater than
-// from and smaller than to (to == 0: up to the newest), in order.
-func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64) ([]Delivery, error) {
+// from and smaller than to (to == 0: up to the newest), in order, at most max
+// of them (max <= 0: no limit).
+func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, max int) ([]Delivery, error) {
 	tok := EncodeToken(app)
 	st, err := b.stream(tok)
 	if err != nil {
@@ -306,7 +307,7 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64) (
 	}
 	subj := eventSubject(tok, EncodeToken(channel))
 	var out []Delivery
-	for seq := from + 1; to == 0 || seq < to; {
+	for seq := from + 1; (to == 0 || seq < to) && (max <= 0 || len(out) < max); {
 		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break

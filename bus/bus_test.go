@@ -130,13 +130,16 @@ func TestAfterReadsRange(t *testing.T) {
 		}
 		seqs = append(seqs, s[0])
 	}
-	ds, err := b.After(ctx, "k.e y", "r", seqs[0], 0)
+	ds, err := b.After(ctx, "k.e y", "r", seqs[0], 0, 0)
 	if err != nil || len(ds) != 2 || string(ds[0].Frame) != "b" || string(ds[1].Frame) != "c" {
 		t.Fatalf("after %d: got %+v %v, want b, c", seqs[0], ds, err)
 	}
-	ds, _ = b.After(ctx, "k.e y", "r", 0, seqs[2])
+	ds, _ = b.After(ctx, "k.e y", "r", 0, seqs[2], 0)
 	if len(ds) != 2 || string(ds[1].Frame) != "b" {
 		t.Fatalf("before %d: got %+v, want a, b", seqs[2], ds)
+	}
+	if ds, _ = b.After(ctx, "k.e y", "r", 0, 0, 1); len(ds) != 1 || string(ds[0].Frame) != "a" {
+		t.Fatalf("at most 1: got %+v, want a", ds)
 	}
 }
 

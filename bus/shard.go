@@ -52,7 +52,7 @@ func (s *shard) deliver(m *nats.Msg) {
 func (s *shard) fill(app, channel string, last, seq uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	missed, err := s.bus.After(ctx, app, channel, last, seq)
+	missed, err := s.bus.After(ctx, app, channel, last, seq, 0)
 	if err != nil {
 		s.bus.log.Error("gap fill failed", slog.String("app", app), slog.String("channel", channel),
 			slog.Uint64("after", last), slog.Uint64("before", seq), slog.Any("err", err))

@@ -76,9 +76,13 @@ type Limits struct {
 	HistoryMaxAge        time.Duration `yaml:"history_max_age"`          // 1h
 	HistoryMaxBytes      int64         `yaml:"history_max_bytes"`        // 64 MiB
 	CacheTTL             time.Duration `yaml:"cache_ttl"`                // 30m
-	MaxPresenceMembers   int           `yaml:"max_presence_members"`     // 100
-	MaxUserInfoBytes     int           `yaml:"max_user_info_bytes"`      // 1024
-	MaxUserIDLength      int           `yaml:"max_user_id_length"`       // 128
+	// UserAuthTimeout enables Pusher's "authorized connections": a
+	// connection that neither signs in nor subscribes to a private or
+	// presence channel within it is closed with 4009 (0 = off).
+	UserAuthTimeout    time.Duration `yaml:"user_authentication_timeout"`
+	MaxPresenceMembers int           `yaml:"max_presence_members"` // 100
+	MaxUserInfoBytes   int           `yaml:"max_user_info_bytes"`  // 1024
+	MaxUserIDLength    int           `yaml:"max_user_id_length"`   // 128
 }
 
 // Defaults fills every unset field with its default.

@@ -63,12 +63,17 @@ apps:
     max_channels_per_event: 3
     max_batch_events: 2
     activity_timeout: 1
+    history_max_bytes: 4096
   - id: "6"
     key: members-key
     secret: members-secret
     max_presence_members: 2
     max_user_info_bytes: 64
     max_user_id_length: 8
+  - id: "7"
+    key: authonly-key
+    secret: authonly-secret
+    user_authentication_timeout: 1s
 `
 
 // startNode starts one more gateway that uses peer's embedded NATS (peer

@@ -140,3 +140,30 @@ func TestBadInputKeepsServerHealthy(t *testing.T) {
 		}
 	}
 }
+
+// TestAuthorizedConnections: with user_authentication_timeout, a connection
+// that neither signs in nor subscribes to a private channel is closed (4009).
+func TestAuthorizedConnections(t *testing.T) {
+	s := startPushd(t, "")
+	idle, _ := connect(t, s, "authonly-key")
+	idle.send(`{"event":"pusher:subscribe","data":{"channel":"public-only"}}`)
+	idle.expect("pusher_internal:subscription_succeeded")
+	signed, sid := connect(t, s, "authonly-key")
+	ud := `{"id":"u1"}`
+	signed.sendJSON(map[string]any{"event": "pusher:signin", "data": map[string]string{
+		"auth": protocol.UserAuth("authonly-key", "authonly-secret", sid, ud), "user_data": ud}})
+	signed.expect("pusher:signin_success")
+	private, pid := connect(t, s, "authonly-key")
+	private.sendJSON(map[string]any{"event": "pusher:subscribe", "data": map[string]string{
+		"channel": "private-p", "auth": protocol.ChannelAuth("authonly-key", "authonly-secret", pid, "private-p", "")}})
+	private.expect("pusher_internal:subscription_succeeded")
+
+	if f := idle.expect("pusher:error"); errorCode(t, f) != protocol.CodeUnauthorized {
+		t.Fatalf("idle connection: %s, want error 4009", f.raw)
+	}
+	idle.expectClose(protocol.CodeUnauthorized, 5*time.Second)
+	for _, c := range []*rawClient{signed, private} {
+		c.send(`{"event":"pusher:ping","data":{}}`)
+		c.expect("pusher:pong")
+	}
+}

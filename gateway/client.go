@@ -18,9 +18,11 @@ type client struct {
 	socketID string
 	out      outbox
 
-	lastSeen atomic.Int64 // unix nanos of the last frame from the client
-	pingSent atomic.Int64 // unix nanos of an unanswered server ping, or 0
-	closed   atomic.Bool
+	opened     int64        // unix nanos of the connection
+	authorized atomic.Bool  // signed in, or subscribed to a private channel
+	lastSeen   atomic.Int64 // unix nanos of the last frame from the client
+	pingSent   atomic.Int64 // unix nanos of an unanswered server ping, or 0
+	closed     atomic.Bool
 
 	// Owned by the goroutine that handles this client's frames (gws runs
 	// them one at a time per connection).

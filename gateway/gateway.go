@@ -16,7 +16,9 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
 )
 
 // Broker stores and delivers events; *bus.Bus is the implementation.
@@ -25,6 +27,8 @@ type Broker interface {
 	PublishAsync(app string, o bus.Outgoing) error
 	Subscribe(app, channel string) (*bus.Subscription, error)
 	Last(ctx context.Context, app, channel string) (bus.Stored, error)
+	After(ctx context.Context, app, channel string, from, to uint64, max int) ([]bus.Delivery, error)
+	FirstSeq(ctx context.Context, app string) (uint64, error)
 	PublishControl(app, kind string, data []byte) error
 	SubscribeControl(kind string, f func(app string, data []byte)) error
 	Ready() error
@@ -46,12 +50,20 @@ type Presence interface {
 	Channels(app, prefix string) ([]string, map[string]int)
 }
 
+// Webhooks queues webhook events; *webhook.Dispatcher is the
+// implementation. The id makes a change that several nodes report count once.
+type Webhooks interface {
+	Enqueue(ctx context.Context, app string, ev webhook.Event, id string) error
+}
+
 // Deps are what a gateway is built on.
 type Deps struct {
 	// Node names this gateway in the cluster (NewNodeID).
 	Node     string
 	Broker   Broker
 	Presence Presence
+	// Webhooks may be nil: no webhooks are sent.
+	Webhooks Webhooks
 	Logger   *slog.Logger
 }
 
@@ -64,6 +76,7 @@ type Gateway struct {
 	apps     apps
 	broker   Broker
 	presence Presence
+	webhooks Webhooks
 	hub      *hub
 	log      *slog.Logger
 	node     string
@@ -85,6 +98,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		apps:     newApps(cfg.Apps),
 		broker:   d.Broker,
 		presence: d.Presence,
+		webhooks: d.Webhooks,
 		hub:      newHub(d.Broker, d.Presence.SetCount),
 		log:      d.Logger,
 		node:     d.Node,
@@ -97,7 +111,10 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 }
 
 // Deliver hands a stored event to the local subscribers of its channel.
-func (g *Gateway) Deliver(d bus.Delivery) { g.hub.deliver(d) }
+func (g *Gateway) Deliver(d bus.Delivery) {
+	d.Frame = protocol.WithSeq(d.Frame, d.Seq)
+	g.hub.deliver(d)
+}
 
 // newSocketID returns a cluster-unique id of the form node.counter.
 func (g *Gateway) newSocketID() string {
@@ -131,9 +148,13 @@ func (g *Gateway) checkLiveness(now time.Time) {
 	n := now.UnixNano()
 	pongWait := g.cfg.PongTimeout.Nanoseconds()
 	g.clients.each(func(c *client) {
+		if t := c.app.UserAuthTimeout; t > 0 && !c.authorized.Load() && n-c.opened > t.Nanoseconds() {
+			c.fail(protocol.CodeUnauthorized, "connection not authorized within the timeout: sign in or subscribe to a private channel")
+			return
+		}
 		if sent := c.pingSent.Load(); sent != 0 {
 			if n-sent > pongWait {
-				c.fail(4201, "pong reply not received")
+				c.fail(protocol.CodePongNotReceived, "pong reply not received")
 			}
 			return
 		}
@@ -148,7 +169,7 @@ func (g *Gateway) checkLiveness(now time.Time) {
 // their sockets to close.
 func (g *Gateway) Shutdown(ctx context.Context) {
 	g.drain.Store(true)
-	g.clients.each(func(c *client) { c.fail(4200, "server shutting down, reconnect") })
+	g.clients.each(func(c *client) { c.fail(protocol.CodeReconnect, "server shutting down, reconnect") })
 	for g.clients.len() > 0 {
 		select {
 		case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
 )
 
 const storeTimeout = 10 * time.Second
@@ -127,13 +128,19 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	}
 	c.subs[ch] = s
 	c.mu.Unlock()
+	if protocol.KindOf(ch).NeedsAuth() {
+		c.authorized.Store(true)
+	}
 	succeeded := ""
 	if member != nil {
 		succeeded = g.presenceData(a.Key, ch, *member)
 	}
 	c.send(protocol.SubscriptionSucceeded(ch, succeeded))
 	var after uint64
-	if protocol.IsCache(ch) {
+	switch {
+	case d.Resume > 0:
+		after = g.replay(c, ch, d.Resume, d.ResumeSocket)
+	case protocol.IsCache(ch):
 		after = g.sendCached(c, ch)
 	}
 	s.release(after)
@@ -146,14 +153,48 @@ func (g *Gateway) sendCached(c *client, ch string) uint64 {
 	defer cancel()
 	last, err := g.broker.Last(ctx, c.app.Key, ch)
 	if err == nil && time.Since(last.Time) < c.app.CacheTTL {
-		c.send(last.Frame)
+		c.send(protocol.WithSeq(last.Frame, last.Seq))
 		return last.Seq
 	}
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
 		g.log.Error("read cache", slog.String("app", c.app.Key), slog.String("channel", ch), slog.Any("err", err))
 	}
 	c.send(protocol.CacheMiss(ch))
+	g.hook(c.app.Key, webhook.Event{Name: webhook.CacheMiss, Channel: ch}, g.uniqueID("cache_miss", c.socketID))
 	return 0
+}
+
+// maxReplay bounds one resume; a client further behind refetches its state.
+const maxReplay = 10000
+
+// replay sends a resuming subscriber the stored events of ch after seq from,
+// in order, or pusher:recovery_failed when the stream no longer holds all of
+// them. It returns the last sequence sent.
+func (g *Gateway) replay(c *client, ch string, from uint64, oldSocket string) uint64 {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	first, err := g.broker.FirstSeq(ctx, c.app.Key)
+	if err != nil || first > from+1 {
+		c.send(protocol.RecoveryFailed(ch))
+		return 0
+	}
+	evs, err := g.broker.After(ctx, c.app.Key, ch, from, 0, maxReplay+1)
+	if err != nil || len(evs) > maxReplay {
+		if err != nil {
+			g.log.Error("resume", slog.String("app", c.app.Key), slog.String("channel", ch), slog.Any("err", err))
+		}
+		c.send(protocol.RecoveryFailed(ch))
+		return 0
+	}
+	last := from
+	for _, e := range evs {
+		last = e.Seq
+		if e.Exclude != "" && (e.Exclude == oldSocket || e.Exclude == c.socketID) {
+			continue
+		}
+		c.send(protocol.WithSeq(e.Frame, e.Seq))
+	}
+	return last
 }
 
 func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
@@ -223,7 +264,10 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 	if err := g.broker.PublishAsync(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
 		g.log.Error("client event", slog.String("app", a.Key), slog.String("channel", f.Channel), slog.Any("err", err))
 		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")
+		return
 	}
+	g.hook(a.Key, webhook.Event{Name: webhook.ClientEvent, Channel: f.Channel, Event: f.Event, Data: data,
+		SocketID: c.socketID, UserID: sub.userID}, g.uniqueID("client", c.socketID))
 }
 
 func (g *Gateway) signin(c *client, f protocol.Frame) {
@@ -257,6 +301,7 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 	}
 	c.userID = id
 	c.mu.Unlock()
+	c.authorized.Store(true)
 	c.send(protocol.SigninSuccess(d.UserData))
 }
 

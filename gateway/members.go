@@ -107,6 +107,7 @@ func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Soc
 		exclude = by.ID // the joining socket has the list already
 	}
 	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_added", ch, string(b), ""), Exclude: exclude})
+	g.memberAddedHook(app, ch, m, rev)
 }
 
 // MemberRemoved tells local subscribers that a user's last connection left.
@@ -114,10 +115,5 @@ func (g *Gateway) MemberRemoved(app, ch, userID string, rev uint64) {
 	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)
 	b = append(b, '}')
 	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")})
+	g.memberRemovedHook(app, ch, userID, rev)
 }
-
-// Occupied is called when a channel gets its first subscriber anywhere.
-func (g *Gateway) Occupied(app, ch string, rev uint64) {}
-
-// Vacated is called when a channel loses its last subscriber anywhere.
-func (g *Gateway) Vacated(app, ch string, rev uint64) {}

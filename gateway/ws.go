@@ -147,8 +147,8 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota")
 		return
 	}
-	c := &client{gw: g, app: a, ws: ws, socketID: g.newSocketID()}
-	c.lastSeen.Store(time.Now().UnixNano())
+	c := &client{gw: g, app: a, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano()}
+	c.lastSeen.Store(c.opened)
 	s.c = c
 	g.clients.add(c)
 	c.send(protocol.ConnectionEstablished(c.socketID, a.ActivityTimeout))

@@ -18,6 +18,7 @@ import (
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
 	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
 )
 
 func main() {
@@ -53,12 +54,29 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Logger: log})
+	apps := map[string]config.App{}
+	for _, a := range cfg.Apps {
+		apps[a.Key] = a
+	}
+	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{
+		Apps:   func(key string) (config.App, bool) { a, ok := apps[key]; return a, ok },
+		State:  tracker,
+		Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks, Logger: log})
 	if err != nil {
 		return err
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
+	go func() {
+		if err := hooks.Run(runCtx); err != nil {
+			log.Error("webhook dispatcher stopped", slog.Any("err", err))
+		}
+	}()
 	go func() {
 		if err := tracker.Run(runCtx, gw); err != nil {
 			log.Error("presence watcher stopped", slog.Any("err", err))

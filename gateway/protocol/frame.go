@@ -66,14 +66,39 @@ func DecodeData(data json.RawMessage, v any) error {
 	return nil
 }
 
+// WithSeq returns a copy of an event frame with Pushd's stream position
+// added as the top-level field "seq" (see docs/protocol.md); pusher-js
+// ignores it.
+func WithSeq(frame []byte, seq uint64) []byte {
+	if seq == 0 || len(frame) == 0 || frame[len(frame)-1] != '}' {
+		return frame
+	}
+	out := make([]byte, 0, len(frame)+28)
+	out = append(out, frame[:len(frame)-1]...)
+	out = append(out, `,"seq":`...)
+	out = strconv.AppendUint(out, seq, 10)
+	return append(out, '}')
+}
+
+// RecoveryFailed tells a resuming subscriber that the events it missed are
+// no longer all stored; the app should fetch its state again.
+func RecoveryFailed(channel string) []byte {
+	buf := []byte(`{"event":"pusher:recovery_failed","channel":`)
+	buf = AppendJSONString(buf, channel)
+	return append(buf, `,"data":"{}"}`...)
+}
+
 // SubscribeData is the data of a pusher:subscribe frame.
 type SubscribeData struct {
 	Channel     string `json:"channel"`
 	Auth        string `json:"auth,omitempty"`
 	ChannelData string `json:"channel_data,omitempty"`
-	// Resume is Pushd's extension: the last stream position the client saw
-	// on this channel (see docs/protocol.md).
+	// Resume is Pushd's extension: the last stream position ("seq") the
+	// client saw on this channel; the server replays what came after it.
 	Resume uint64 `json:"resume_from,omitempty"`
+	// ResumeSocket is the socket id the client had then: events that were
+	// triggered excluding it are not replayed to it.
+	ResumeSocket string `json:"resume_socket_id,omitempty"`
 }
 
 // SigninData is the data of a pusher:signin frame.

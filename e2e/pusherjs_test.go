@@ -1,0 +1,39 @@
+package e2e
+
+import "testing"
+
+// The pusher-js / pusher SDK suites in e2e/node, one Go test (and one fresh
+// server) per file so that per-app limits (connection counts, rate limits)
+// of one file cannot affect another. Run with:
+//
+//	cd e2e && go test -run PusherJS -count=1 ./...
+//
+// e2e/node/node_modules must exist (npm ci in e2e/node).
+
+func TestPusherJSConnection(t *testing.T) {
+	runNode(t, startPushd(t, ""), "connection.test.mjs")
+}
+
+func TestPusherJSPublic(t *testing.T) {
+	runNode(t, startPushd(t, ""), "public.test.mjs")
+}
+
+func TestPusherJSPrivate(t *testing.T) {
+	runNode(t, startPushd(t, ""), "private.test.mjs")
+}
+
+func TestPusherJSClientEvents(t *testing.T) {
+	runNode(t, startPushd(t, ""), "clientevents.test.mjs")
+}
+
+func TestPusherJSSignin(t *testing.T) {
+	runNode(t, startPushd(t, ""), "signin.test.mjs")
+}
+
+func TestPusherJSCache(t *testing.T) {
+	runNode(t, startPushd(t, ""), "cache.test.mjs")
+}
+
+func TestPusherJSAPI(t *testing.T) {
+	runNode(t, startPushd(t, ""), "api.test.mjs")
+}

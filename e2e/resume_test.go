@@ -1,0 +1,89 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// seqOf reads the "seq" field Pushd adds to stored events.
+func seqOf(t *testing.T, f frame) uint64 {
+	t.Helper()
+	var d struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := json.Unmarshal(f.raw, &d); err != nil || d.Seq == 0 {
+		t.Fatalf("frame %s has no seq", f.raw)
+	}
+	return d.Seq
+}
+
+func subscribeResume(c *rawClient, ch string, from uint64, oldSocket string) {
+	c.sendJSON(map[string]any{"event": "pusher:subscribe", "data": map[string]any{
+		"channel": ch, "resume_from": from, "resume_socket_id": oldSocket}})
+}
+
+func TestResumeAfterReconnect(t *testing.T) {
+	s := startPushd(t, "")
+	const ch = "resume-me"
+	c, sid := connect(t, s, "app-key")
+	c.send(`{"event":"pusher:subscribe","data":{"channel":"resume-me"}}`)
+	c.expect("pusher_internal:subscription_succeeded")
+	send := func(i int, exclude string) {
+		body := fmt.Sprintf(`{"name":"n","channel":%q,"data":%q,"socket_id":%q}`, ch, strconv.Itoa(i), exclude)
+		if exclude == "" {
+			body = fmt.Sprintf(`{"name":"n","channel":%q,"data":%q}`, ch, strconv.Itoa(i))
+		}
+		trigger(t, s, "app-key", "app-secret", "/apps/1/events", body)
+	}
+	send(1, "")
+	last := seqOf(t, c.expect("n"))
+	c.conn.WriteClose(1000, nil)
+
+	// Cut off: events 2..6 are triggered, 4 excluding the old socket.
+	for i := 2; i <= 6; i++ {
+		ex := ""
+		if i == 4 {
+			ex = sid
+		}
+		send(i, ex)
+	}
+	c2, _ := connect(t, s, "app-key")
+	subscribeResume(c2, ch, last, sid)
+	c2.expect("pusher_internal:subscription_succeeded")
+	prev := last
+	for _, want := range []string{"2", "3", "5", "6"} {
+		f := c2.expect("n")
+		if got := f.dataString(t); got != want {
+			t.Fatalf("replayed %q, want %q", got, want)
+		}
+		if seq := seqOf(t, f); seq <= prev {
+			t.Fatalf("seq %d after %d: out of order", seq, prev)
+		} else {
+			prev = seq
+		}
+	}
+	send(7, "")
+	if f := c2.expect("n"); f.dataString(t) != "7" {
+		t.Fatalf("live after replay: %s, want 7", f.raw)
+	}
+	c2.expectNothing(300 * time.Millisecond)
+}
+
+func TestResumeTooOld(t *testing.T) {
+	s := startPushd(t, "")
+	// small-key keeps 4 KiB of history: 100 events push the first out.
+	for i := 0; i < 100; i++ {
+		trigger(t, s, "small-key", "small-secret", "/apps/5/events", `{"name":"n","channel":"old","data":"0123456789012345678901234567890123456789"}`)
+	}
+	c, _ := connect(t, s, "small-key")
+	subscribeResume(c, "old", 1, "")
+	c.expect("pusher_internal:subscription_succeeded")
+	if f := c.expect("pusher:recovery_failed"); f.Channel != "old" {
+		t.Fatalf("got %s, want recovery_failed on old", f.raw)
+	}
+	trigger(t, s, "small-key", "small-secret", "/apps/5/events", `{"name":"live","channel":"old","data":"x"}`)
+	c.expect("live")
+}

@@ -1,0 +1,72 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+
+	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
+)
+
+// hook queues a webhook event for an app that has somewhere to send it.
+// Every node reports a cluster-wide change under the same id, so the queue
+// stores it once.
+func (g *Gateway) hook(appKey string, ev webhook.Event, id string) {
+	if g.webhooks == nil {
+		return
+	}
+	a := g.apps[appKey]
+	if a == nil || (a.WebhookURL == "" && a.ChannelHookURL == "" && a.UserHookURL == "") || !wanted(a, ev.Name) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := g.webhooks.Enqueue(ctx, appKey, ev, id); err != nil {
+		g.log.Error("queue webhook", slog.String("app", appKey), slog.String("event", ev.Name),
+			slog.String("channel", ev.Channel), slog.Any("err", err))
+	}
+}
+
+// transitionID names a presence transition the same way on every node.
+func transitionID(kind, app, ch string, rev uint64) string {
+	return kind + "/" + app + "/" + ch + "/" + strconv.FormatUint(rev, 10)
+}
+
+// Occupied is called when a channel gets its first subscriber anywhere
+// (presence.Listener).
+func (g *Gateway) Occupied(app, ch string, rev uint64) {
+	g.hook(app, webhook.Event{Name: webhook.ChannelOccupied, Channel: ch}, transitionID("occupied", app, ch, rev))
+}
+
+// Vacated is called when a channel loses its last subscriber anywhere.
+func (g *Gateway) Vacated(app, ch string, rev uint64) {
+	g.hook(app, webhook.Event{Name: webhook.ChannelVacated, Channel: ch}, transitionID("vacated", app, ch, rev))
+}
+
+func (g *Gateway) memberAddedHook(app, ch string, m presence.Member, rev uint64) {
+	g.hook(app, webhook.Event{Name: webhook.MemberAdded, Channel: ch, UserID: m.UserID}, transitionID("added", app, ch, rev))
+}
+
+func (g *Gateway) memberRemovedHook(app, ch, userID string, rev uint64) {
+	g.hook(app, webhook.Event{Name: webhook.MemberRemoved, Channel: ch, UserID: userID}, transitionID("removed", app, ch, rev))
+}
+
+// wanted applies the app's webhook event filter.
+func wanted(a *app, name string) bool {
+	if len(a.WebhookEvents) == 0 {
+		return true
+	}
+	for _, n := range a.WebhookEvents {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// uniqueID names an event that only one node sees (client events, cache
+// misses): the socket id is unique in the cluster.
+func (g *Gateway) uniqueID(kind, socketID string) string {
+	return kind + "/" + socketID + "/" + strconv.FormatUint(g.nextID.Add(1), 10)
+}

@@ -1,0 +1,136 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pushd/pushd/config"
+)
+
+// Names of the JetStream objects the dispatcher owns.
+const (
+	// StreamName is the work-queue stream holding pending webhook jobs.
+	StreamName = "PUSHD_WEBHOOKS"
+	// StateBucket is the KV bucket holding the state last reported per
+	// channel and per member.
+	StateBucket = "PUSHD_WEBHOOK_STATE"
+	// ConsumerName is the durable pull consumer every node shares.
+	ConsumerName = "pushd-webhooks"
+
+	subjectPrefix = "pushd.webhooks."
+	// dedupWindow is how long a job id is remembered.
+	dedupWindow = 5 * time.Minute
+	// maxAckPending bounds jobs out at once; jobs waiting out Delay count
+	// too, so it must hold a mass disconnect's worth of vacated events.
+	maxAckPending = 50_000
+)
+
+// State tells whether what a delayed event announces still holds at send time.
+type State interface {
+	Occupied(app, channel string) bool // any subscriber on any node
+	Present(app, channel, userID string) bool
+}
+
+// Options configure a Dispatcher; zero fields take the Pusher defaults.
+type Options struct {
+	// Apps returns the current settings of an app by key (URLs, secret,
+	// names, filter); an unknown app's jobs are dropped.
+	Apps func(appKey string) (config.App, bool)
+	// State is asked, after Delay, whether a vacated channel is still empty
+	// and a removed member still absent. Nil sends them unconditionally.
+	State State
+	// Delay holds channel_vacated and member_removed back (3 s).
+	Delay time.Duration
+	// BatchWindow is how long events for one (app, URL) gather (250 ms).
+	BatchWindow time.Duration
+	// BatchMax is the most events in one request (20).
+	BatchMax int
+	// RetryFor is how long after enqueueing a job is retried (5 min);
+	// after that a failed job is logged and dropped.
+	RetryFor time.Duration
+	// RetryBase is the first retry's wait, doubled each time (1 s).
+	RetryBase time.Duration
+	// RetryMax caps the wait between retries (60 s).
+	RetryMax time.Duration
+	// Timeout bounds one HTTP request (10 s).
+	Timeout time.Duration
+	// Logger receives drops and failures (slog.Default()).
+	Logger *slog.Logger
+	// Client sends the requests (a plain http.Client).
+	Client *http.Client
+}
+
+func (o *Options) defaults() {
+	setDur := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDur(&o.Delay, 3*time.Second)
+	setDur(&o.BatchWindow, 250*time.Millisecond)
+	setDur(&o.RetryFor, 5*time.Minute)
+	setDur(&o.RetryBase, time.Second)
+	setDur(&o.RetryMax, time.Minute)
+	setDur(&o.Timeout, 10*time.Second)
+	if o.BatchMax <= 0 {
+		o.BatchMax = 20
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Client == nil {
+		o.Client = &http.Client{}
+	}
+}
+
+// Dispatcher enqueues webhook jobs and, in Run, sends them.
+type Dispatcher struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	kv     jetstream.KeyValue
+	opts   Options
+	log    *slog.Logger
+	stats  counters
+}
+
+// ErrNoApps reports Options without an Apps function.
+var ErrNoApps = errors.New("webhook: Options.Apps is required")
+
+// New prepares a Dispatcher: it creates or updates (never deletes) the
+// work-queue stream PUSHD_WEBHOOKS and the KV bucket PUSHD_WEBHOOK_STATE.
+func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher, error) {
+	if opts.Apps == nil {
+		return nil, ErrNoApps
+	}
+	opts.defaults()
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        StreamName,
+		Description: "Pushd webhook jobs",
+		Subjects:    []string{subjectPrefix + ">"},
+		Retention:   jetstream.WorkQueuePolicy,
+		Storage:     jetstream.FileStorage,
+		Duplicates:  dedupWindow,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook stream %s: %w", StreamName, err)
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      StateBucket,
+		Description: "Pushd webhook state last reported per channel and member",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook state bucket %s: %w", StateBucket, err)
+	}
+	return &Dispatcher{js: js, stream: stream, kv: kv, opts: opts, log: opts.Logger}, nil
+}
+
+// Stats returns the dispatcher's counters.
+func (d *Dispatcher) Stats() Stats { return d.stats.snapshot() }

@@ -1,0 +1,90 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/pushd/pushd/config"
+)
+
+// ErrRejected reports a receiver that answered outside 2xx.
+var ErrRejected = errors.New("webhook: receiver answered outside 2xx")
+
+// body is a webhook request body.
+type body struct {
+	TimeMS int64             `json:"time_ms"`
+	Events []json.RawMessage `json:"events"`
+}
+
+// deliver posts a batch; on a 2xx every job is acked, otherwise each is
+// retried or dropped. The request outlives ctx (bounded by Timeout) so that
+// a shutdown does not turn a delivered batch into a duplicate.
+func (d *Dispatcher) deliver(ctx context.Context, b *batch) {
+	events := make([]json.RawMessage, len(b.items))
+	for i, it := range b.items {
+		events[i] = it.raw
+	}
+	raw, err := json.Marshal(body{TimeMS: time.Now().UnixMilli(), Events: events})
+	if err == nil {
+		err = d.post(context.WithoutCancel(ctx), b.app, b.url, raw)
+	}
+	if err == nil {
+		d.stats.sent.Add(uint64(len(b.items)))
+		for _, it := range b.items {
+			d.ack(it.msg)
+		}
+		return
+	}
+	d.stats.failures.Add(1)
+	d.log.Info("webhook request failed", "app", b.app.Key, "url", redact(b.url), "events", len(b.items), "err", err)
+	for _, it := range b.items {
+		d.retryOrDrop(ctx, it, err)
+	}
+}
+
+// post makes one signed request.
+func (d *Dispatcher) post(ctx context.Context, app config.App, target string, raw []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(raw))
+	if err != nil {
+		return fmt.Errorf("webhook request to %s: %w", redact(target), err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Pusher-Key", app.Key)
+	req.Header.Set("X-Pusher-Signature", Sign(app.Secret, raw))
+	d.stats.requests.Add(1)
+	resp, err := d.opts.Client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redact(ue.URL)
+		}
+		return fmt.Errorf("post webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	// Drain a little so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("%w: %d", ErrRejected, resp.StatusCode)
+	}
+	return nil
+}
+
+// redact drops the query and credentials of a URL for logging; receivers
+// often carry tokens there.
+func redact(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable url)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}

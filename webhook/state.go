@@ -1,0 +1,124 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// stamp orders jobs: the time JetStream stored them, then their sequence.
+// The time comes first so that a re-created stream (sequences restart) does
+// not make new jobs look older than recorded ones.
+type stamp struct {
+	T int64  `json:"t"` // unix ns
+	Q uint64 `json:"q"`
+}
+
+func (s stamp) before(o stamp) bool {
+	return s.T < o.T || s.T == o.T && s.Q < o.Q
+}
+
+// reported is a state-bucket value: the state last committed for reporting
+// and the job that committed it.
+type reported struct {
+	State string `json:"s"`
+	By    stamp  `json:"by"`
+}
+
+// verdict is what to do with a state event.
+type verdict int
+
+const (
+	send      verdict = iota // committed (now or on an earlier attempt): send it
+	suppress                 // equals the last reported state, or a newer job decided
+	cancelled                // a delayed event whose announcement no longer holds
+)
+
+// maxCAS bounds the compare-and-set rounds against other nodes.
+const maxCAS = 8
+
+// decide settles a state event against the last reported state and, when it
+// is to be sent, records it as reported before the request goes out. The
+// record names the job, so a retry of the same job is recognised and sent
+// again, and a job older than the recorded one is stale. Recording before
+// sending (rather than after a 2xx) is what keeps two nodes, or a retry and
+// a newer job, from reporting the same transition twice.
+func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp) (verdict, error) {
+	state, _ := ev.reportedState()
+	key := stateKey(app, ev)
+	for range maxCAS {
+		var cur reported
+		var rev uint64
+		e, err := d.kv.Get(ctx, key)
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+		case err != nil:
+			return 0, fmt.Errorf("read reported state %s: %w", key, err)
+		default:
+			rev = e.Revision()
+			if err := json.Unmarshal(e.Value(), &cur); err != nil {
+				cur = reported{} // unreadable: as if nothing was reported
+			}
+		}
+		switch {
+		case cur.By == by:
+			return send, nil
+		case by.before(cur.By):
+			return suppress, nil
+		case ev.delayed() && !d.stillHolds(app, ev):
+			return cancelled, nil
+		case cur.State == state:
+			return suppress, nil
+		}
+		val, err := json.Marshal(reported{State: state, By: by})
+		if err != nil {
+			return 0, fmt.Errorf("encode reported state: %w", err)
+		}
+		if rev == 0 {
+			_, err = d.kv.Create(ctx, key, val)
+		} else {
+			_, err = d.kv.Update(ctx, key, val, rev)
+		}
+		if err == nil {
+			return send, nil
+		}
+		// Another node wrote in between (or the write failed): look again.
+		d.log.Debug("webhook state conflict", "key", key, "err", err)
+	}
+	return 0, fmt.Errorf("record reported state %s: too many conflicts", key)
+}
+
+// stillHolds asks State whether a delayed event's announcement is still true.
+func (d *Dispatcher) stillHolds(app string, ev Event) bool {
+	if d.opts.State == nil {
+		return true
+	}
+	if ev.Name == MemberRemoved {
+		return !d.opts.State.Present(app, ev.Channel, ev.UserID)
+	}
+	return !d.opts.State.Occupied(app, ev.Channel)
+}
+
+// release forgets a recorded state that by committed but that never reached
+// the receiver, so the next event for the key is not suppressed against it.
+func (d *Dispatcher) release(ctx context.Context, app string, ev Event, by stamp) error {
+	key := stateKey(app, ev)
+	e, err := d.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read reported state %s: %w", key, err)
+	}
+	var cur reported
+	if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by {
+		return nil
+	}
+	if err := d.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil {
+		return fmt.Errorf("forget reported state %s: %w", key, err)
+	}
+	return nil
+}
