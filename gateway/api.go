@@ -29,9 +29,7 @@ func (g *Gateway) APIHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("/readyz", g.readyz)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
-	})
+	mux.HandleFunc("/", g.serveStatic)
 	return mux
 }
 
@@ -44,6 +42,17 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}
+}
+
+// serveStatic serves the client libraries, or a JSON 404.
+func (g *Gateway) serveStatic(w http.ResponseWriter, r *http.Request) {
+	if g.static != nil {
+		if h, pattern := g.static.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+	}
+	writeError(w, http.StatusNotFound, "not found: "+r.URL.Path)
 }
 
 // apiRequest is a verified API call.

@@ -9,6 +9,7 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -64,7 +65,9 @@ type Deps struct {
 	Presence Presence
 	// Webhooks may be nil: no webhooks are sent.
 	Webhooks Webhooks
-	Logger   *slog.Logger
+	// Static serves files (the client libraries) on both ports; may be nil.
+	Static *http.ServeMux
+	Logger *slog.Logger
 }
 
 // NewNodeID returns a random node id, also the first part of socket ids.
@@ -77,6 +80,7 @@ type Gateway struct {
 	broker   Broker
 	presence Presence
 	webhooks Webhooks
+	static   *http.ServeMux
 	hub      *hub
 	log      *slog.Logger
 	node     string
@@ -99,6 +103,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		broker:   d.Broker,
 		presence: d.Presence,
 		webhooks: d.Webhooks,
+		static:   d.Static,
 		hub:      newHub(d.Broker, d.Presence.SetCount),
 		log:      d.Logger,
 		node:     d.Node,

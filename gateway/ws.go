@@ -40,8 +40,9 @@ func (s *session) Store(string, any)            {}
 func (s *session) Range(func(string, any) bool) {}
 
 // ServeWebSocket accepts connections on l until it is closed. Requests
-// that are not WebSocket upgrades go to other (static files; nil: 404).
-func (g *Gateway) ServeWebSocket(l net.Listener, other http.Handler) error {
+// that are not WebSocket upgrades get the static files (or a 404).
+func (g *Gateway) ServeWebSocket(l net.Listener) error {
+	other := http.HandlerFunc(g.serveStatic)
 	srv := gws.NewServer(wsHandler{g}, &gws.ServerOption{
 		ParallelEnabled:    true, // frames run off the read goroutine, one at a time
 		ParallelGolimit:    1,

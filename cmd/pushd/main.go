@@ -66,7 +66,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks, Logger: log})
+	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks, Static: staticFiles(), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -99,7 +99,7 @@ func run(args []string) error {
 	}
 	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 2)
-	go func() { errc <- gw.ServeWebSocket(wsLn, nil) }()
+	go func() { errc <- gw.ServeWebSocket(wsLn) }()
 	go func() {
 		if err := api.Serve(apiLn); !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("api: %w", err)
