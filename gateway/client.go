@@ -29,9 +29,10 @@ type client struct {
 	tokens     float64 // client-event rate limiter
 	tokensTime int64
 
-	mu     sync.Mutex
-	subs   map[string]*subscription // by channel name
-	userID string                   // set by pusher:signin
+	mu        sync.Mutex
+	subs      map[string]*subscription // by channel name
+	userID    string                   // set by pusher:signin
+	watchlist []string                 // user ids this connection watches
 }
 
 // send queues a frame; a client that cannot keep up is disconnected.

@@ -86,6 +86,7 @@ type Gateway struct {
 	node     string
 	nextID   atomic.Uint64
 	clients  registry
+	watchers watchers
 	drain    atomic.Bool
 }
 

@@ -282,10 +282,11 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 		return
 	}
 	var ud struct {
-		ID any `json:"id"`
+		ID        any   `json:"id"`
+		Watchlist []any `json:"watchlist"`
 	}
 	if err := json.Unmarshal([]byte(d.UserData), &ud); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data is not a JSON object")
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data is not a JSON object with an id")
 		return
 	}
 	id, _ := ud.ID.(string)
@@ -299,10 +300,19 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: connection is already signed in as another user")
 		return
 	}
+	first := c.userID == ""
 	c.userID = id
 	c.mu.Unlock()
 	c.authorized.Store(true)
 	c.send(protocol.SigninSuccess(d.UserData))
+	if !first {
+		return
+	}
+	watch, over := watchlistIDs(ud.Watchlist)
+	if over {
+		c.errorFrame(protocol.CodeWatchlistLimit, "watchlist limit exceeded: the first "+itoa(maxWatchlist)+" ids are watched")
+	}
+	g.online(c, id, watch)
 }
 
 const controlTerminate = "terminate"

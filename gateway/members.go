@@ -97,6 +97,10 @@ func appendInfo(b []byte, info json.RawMessage) []byte {
 // MemberAdded tells local subscribers of a presence channel that a user's
 // first connection joined (presence.Listener).
 func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Socket, rev uint64) {
+	if ch == onlineChannel {
+		g.watchlistChange(app, "online", m.UserID)
+		return
+	}
 	b := []byte(`{"user_id":`)
 	b = protocol.AppendJSONString(b, m.UserID)
 	b = append(b, `,"user_info":`...)
@@ -112,6 +116,10 @@ func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Soc
 
 // MemberRemoved tells local subscribers that a user's last connection left.
 func (g *Gateway) MemberRemoved(app, ch, userID string, rev uint64) {
+	if ch == onlineChannel {
+		g.watchlistChange(app, "offline", userID)
+		return
+	}
 	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)
 	b = append(b, '}')
 	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")})

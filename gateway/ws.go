@@ -176,6 +176,7 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	for ch, sub := range subs {
 		h.g.drop(c, ch, sub)
 	}
+	h.g.offline(c)
 }
 
 func (h wsHandler) OnPing(ws *gws.Conn, payload []byte) {

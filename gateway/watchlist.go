@@ -1,0 +1,155 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"sync"
+
+	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/presence"
+)
+
+// onlineChannel is the internal presence channel of signed-in users: a user
+// is online while signed in on at least one connection of the cluster. '#'
+// is reserved, so no client can subscribe to it.
+const onlineChannel = "#online"
+
+// maxWatchlist is Pusher's watchlist size; more ids get a 4302 error frame.
+const maxWatchlist = 100
+
+// watchers indexes signed-in clients by the user ids they watch.
+type watchers struct {
+	mu sync.Mutex
+	m  map[chanKey]map[*client]struct{} // (app, watched user id) -> clients
+}
+
+func (w *watchers) add(app string, ids []string, c *client) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.m == nil {
+		w.m = map[chanKey]map[*client]struct{}{}
+	}
+	for _, id := range ids {
+		k := chanKey{app, id}
+		if w.m[k] == nil {
+			w.m[k] = map[*client]struct{}{}
+		}
+		w.m[k][c] = struct{}{}
+	}
+}
+
+func (w *watchers) remove(app string, ids []string, c *client) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, id := range ids {
+		k := chanKey{app, id}
+		delete(w.m[k], c)
+		if len(w.m[k]) == 0 {
+			delete(w.m, k)
+		}
+	}
+}
+
+func (w *watchers) of(app, id string) []*client {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	set := w.m[chanKey{app, id}]
+	out := make([]*client, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	return out
+}
+
+// watchlistIDs reads user_data's watchlist (strings or numbers), keeping
+// the first maxWatchlist ids; over reports that some were dropped.
+func watchlistIDs(raw []any) (ids []string, over bool) {
+	for _, v := range raw {
+		var id string
+		switch x := v.(type) {
+		case string:
+			id = x
+		case float64:
+			b, _ := json.Marshal(x)
+			id = string(b)
+		}
+		if id == "" {
+			continue
+		}
+		if len(ids) == maxWatchlist {
+			return ids, true
+		}
+		ids = append(ids, id)
+	}
+	return ids, false
+}
+
+// online marks a newly signed-in connection online and registers its
+// watchlist, answering with the watched users already online.
+func (g *Gateway) online(c *client, id string, watch []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := g.presence.Join(ctx, c.app.Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
+		g.log.Warn("online status", slog.String("app", c.app.Key), slog.Any("err", err))
+	}
+	c.mu.Lock()
+	c.watchlist = watch
+	c.mu.Unlock()
+	if len(watch) == 0 {
+		return
+	}
+	g.watchers.add(c.app.Key, watch, c)
+	var on []string
+	for _, w := range watch {
+		if g.presence.Present(c.app.Key, onlineChannel, w) {
+			on = append(on, w)
+		}
+	}
+	if len(on) > 0 {
+		c.send(watchlistFrame("online", on))
+	}
+}
+
+// offline undoes online when a signed-in connection closes.
+func (g *Gateway) offline(c *client) {
+	c.mu.Lock()
+	id, watch := c.userID, c.watchlist
+	c.mu.Unlock()
+	if id == "" {
+		return
+	}
+	g.watchers.remove(c.app.Key, watch, c)
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := g.presence.Leave(ctx, c.app.Key, onlineChannel, c.socketID); err != nil {
+		g.log.Warn("online status", slog.String("app", c.app.Key), slog.Any("err", err))
+	}
+}
+
+// watchlistChange tells the local watchers of userID that it came online or
+// went offline anywhere in the cluster.
+func (g *Gateway) watchlistChange(app, name, userID string) {
+	cs := g.watchers.of(app, userID)
+	if len(cs) == 0 {
+		return
+	}
+	f := watchlistFrame(name, []string{userID})
+	for _, c := range cs {
+		c.send(f)
+	}
+}
+
+func watchlistFrame(name string, ids []string) []byte {
+	b := []byte(`{"events":[{"name":`)
+	b = protocol.AppendJSONString(b, name)
+	b = append(b, `,"user_ids":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = protocol.AppendJSONString(b, id)
+	}
+	b = append(b, `]}]}`...)
+	return protocol.EventFrame("pusher_internal:watchlist_events", "", string(b), "")
+}
