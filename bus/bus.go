@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/config"
 )
 
 // Options configure Open. The zero value with a DataDir runs an embedded
@@ -31,6 +32,11 @@ type Options struct {
 	Name string
 	// Logger receives connection state changes; nil uses slog.Default.
 	Logger *slog.Logger
+	// Auth are credentials and TLS for an external NATS.
+	Auth config.NATSAuth
+	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
+	// servers, else 1.
+	Replicas int
 }
 
 // Delivery is one stored event arriving for a channel with local interest.
@@ -59,9 +65,14 @@ type Bus struct {
 
 	shards []*shard
 
+	replicas int
+
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream // by app token
 }
+
+// Replicas is the replica count used for streams and buckets.
+func (b *Bus) Replicas() int { return b.replicas }
 
 const (
 	deliveryShards = 16
@@ -98,6 +109,11 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 			b.log.Error("nats async error", slog.String("subject", subj), slog.Any("err", err))
 		}),
 	}
+	auth, err := authOptions(opts.Auth)
+	if err != nil {
+		return nil, err
+	}
+	natsOpts = append(natsOpts, auth...)
 	url := opts.URL
 	if url == "" {
 		ns, err := startEmbedded(opts.DataDir, opts.Listen)
@@ -121,6 +137,15 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b.js = js
+	b.replicas = opts.Replicas
+	if b.replicas == 0 {
+		b.replicas = 1
+		// Servers the client knows of: the seeds plus those the cluster
+		// announced; a cluster of 3 or more gets 3 replicas.
+		if b.ns == nil && len(nc.Servers()) >= 3 {
+			b.replicas = 3
+		}
+	}
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
@@ -188,12 +213,13 @@ func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 			Destination: outSubject(tok, "{{wildcard(1)}}"),
 		},
 	}
-	if b.ns == nil {
-		cfg.Storage = jetstream.FileStorage
-	}
+	cfg.Replicas = b.replicas
 	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
-		return fmt.Errorf("stream for app %s: %w", a.Key, err)
+		// An existing stream is only ever updated in place; settings that
+		// cannot change (storage, subjects) are refused, never re-created.
+		return fmt.Errorf("stream %s for app %s (existing streams are updated in place, never deleted; "+
+			"change or remove it with the nats CLI if its settings conflict): %w", cfg.Name, a.Key, err)
 	}
 	b.mu.Lock()
 	b.streams[tok] = st

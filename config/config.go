@@ -25,6 +25,11 @@ type Config struct {
 	NATSURL string `yaml:"nats_url"`
 	// NATSListen opens a client listener on the embedded server ("" = none).
 	NATSListen string `yaml:"nats_listen"`
+	// NATS holds the credentials and TLS settings of an external NATS.
+	NATS NATSAuth `yaml:"nats"`
+	// Replicas of the streams and buckets; 0 picks 3 when the NATS cluster
+	// has 3 or more servers, else 1.
+	Replicas int `yaml:"replicas"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -35,6 +40,20 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Apps are the applications this server serves, identified by key.
 	Apps []App `yaml:"apps"`
+}
+
+// NATSAuth are the usual ways to authenticate to NATS; set at most one of
+// user/password, token, nkey seed file and creds file.
+type NATSAuth struct {
+	User      string `yaml:"user"`
+	Password  string `yaml:"password"`
+	Token     string `yaml:"token"`
+	NKeyFile  string `yaml:"nkey_file"`  // NKey seed file
+	CredsFile string `yaml:"creds_file"` // JWT + seed (.creds)
+	// TLS: a CA to trust, and a client certificate when the server asks.
+	CAFile   string `yaml:"ca_file"`
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
 }
 
 // App is one application: credentials, switches and limits.
@@ -159,6 +178,21 @@ func (c *Config) Validate() error {
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
 		}
+	}
+	n := 0
+	for _, set := range []bool{c.NATS.User != "" || c.NATS.Password != "", c.NATS.Token != "", c.NATS.NKeyFile != "", c.NATS.CredsFile != ""} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("nats: set only one of user/password, token, nkey_file, creds_file")
+	}
+	if (c.NATS.CertFile == "") != (c.NATS.KeyFile == "") {
+		return errors.New("nats: cert_file and key_file go together")
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		return errors.New("replicas must be between 1 and 5")
 	}
 	if c.NATSURL != "" && c.NATSListen != "" {
 		return errors.New("nats_listen applies to the embedded server only; drop it or nats_url")

@@ -108,6 +108,10 @@ func (g *Gateway) prepare(a *app, e eventBody) (prepared, error) {
 }
 
 func (g *Gateway) store(ctx context.Context, a *app, out []bus.Outgoing) error {
+	if err := g.broker.Ready(); err != nil {
+		// Fail fast: an event that cannot be stored is never answered 200.
+		return &apiError{http.StatusServiceUnavailable, "event store unavailable (" + err.Error() + "), try again"}
+	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
 	if _, err := g.broker.Publish(ctx, a.Key, out...); err != nil {

@@ -59,6 +59,7 @@ type Tracker struct {
 	mu   sync.Mutex
 	view map[chanKey]*chanView
 
+	flushMu sync.Mutex // one count flush at a time, so writes keep their order
 	ownMu   sync.Mutex
 	members map[string][]byte // own member keys and their values
 	counts  map[chanKey]int   // own subscriber counts
@@ -315,6 +316,8 @@ func (t *Tracker) maintain(ctx context.Context) {
 // flush writes the counts changed since the last flush, with their current
 // values, so a burst of changes costs one write per channel.
 func (t *Tracker) flush(ctx context.Context) {
+	t.flushMu.Lock()
+	defer t.flushMu.Unlock()
 	t.ownMu.Lock()
 	batch := make(map[chanKey]int, len(t.dirty))
 	for k := range t.dirty {
@@ -331,6 +334,10 @@ func (t *Tracker) flush(ctx context.Context) {
 		}
 	}
 }
+
+// Flush writes pending count changes now; a draining node calls it after
+// its sockets closed so that its channels vacate at once, not after the TTL.
+func (t *Tracker) Flush(ctx context.Context) { t.flush(ctx) }
 
 func (t *Tracker) refresh(ctx context.Context) {
 	t.ownMu.Lock()

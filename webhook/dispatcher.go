@@ -64,6 +64,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Client sends the requests (a plain http.Client).
 	Client *http.Client
+	// Replicas of the job stream and the state bucket (1).
+	Replicas int
 }
 
 func (o *Options) defaults() {
@@ -102,6 +104,9 @@ type Dispatcher struct {
 // ErrNoApps reports Options without an Apps function.
 var ErrNoApps = errors.New("webhook: Options.Apps is required")
 
+// stateTTL bounds how long a reported state is remembered.
+const stateTTL = 24 * time.Hour
+
 // New prepares a Dispatcher: it creates or updates (never deletes) the
 // work-queue stream PUSHD_WEBHOOKS and the KV bucket PUSHD_WEBHOOK_STATE.
 func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher, error) {
@@ -116,6 +121,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Duplicates:  dedupWindow,
+		Replicas:    opts.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook stream %s: %w", StreamName, err)
@@ -125,6 +131,10 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 		Description: "Pushd webhook state last reported per channel and member",
 		History:     1,
 		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+		// A state unchanged for a day is forgotten; at worst the next
+		// identical report is sent again. This bounds the bucket.
+		TTL: stateTTL,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("webhook state bucket %s: %w", StateBucket, err)

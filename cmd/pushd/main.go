@@ -38,7 +38,8 @@ func run(args []string) error {
 	defer stop()
 
 	var gw *gateway.Gateway
-	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log},
+	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log,
+		Auth: cfg.NATS, Replicas: cfg.Replicas},
 		func(d bus.Delivery) { gw.Deliver(d) })
 	if err != nil {
 		return err
@@ -50,7 +51,7 @@ func run(args []string) error {
 		}
 	}
 	node := gateway.NewNodeID()
-	tracker, err := presence.New(ctx, b.JetStream(), presence.Options{Node: node, Logger: log})
+	tracker, err := presence.New(ctx, b.JetStream(), presence.Options{Node: node, Replicas: b.Replicas(), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -59,9 +60,10 @@ func run(args []string) error {
 		apps[a.Key] = a
 	}
 	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{
-		Apps:   func(key string) (config.App, bool) { a, ok := apps[key]; return a, ok },
-		State:  tracker,
-		Logger: log,
+		Apps:     func(key string) (config.App, bool) { a, ok := apps[key]; return a, ok },
+		State:    tracker,
+		Logger:   log,
+		Replicas: b.Replicas(),
 	})
 	if err != nil {
 		return err
@@ -120,8 +122,10 @@ func run(args []string) error {
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	wsLn.Close()
-	gw.Shutdown(sctx)
+	gw.Shutdown(sctx)   // clients get 4200 and reconnect elsewhere; their keys go
+	tracker.Flush(sctx) // their channels' counts are written now, not at the TTL
 	_ = api.Shutdown(sctx)
+	cancelRun() // the webhook dispatcher hands back the jobs it holds
 	return nil
 }
 
