@@ -49,6 +49,8 @@ type Delivery struct {
 	Seq uint64
 	// Exclude is the socket id that must not receive the event.
 	Exclude string
+	// Stored is when JetStream stored the event (zero when unknown).
+	Stored time.Time
 }
 
 // Handler receives deliveries; calls for one channel never overlap and come
@@ -81,6 +83,7 @@ const (
 	hdrExclude  = "Pushd-Exclude"
 	hdrSeq      = "Nats-Sequence"
 	hdrLastSeq  = "Nats-Last-Sequence"
+	hdrTime     = "Nats-Time-Stamp"
 	unsubMarker = "" // a message with this subject marks an unsubscribe
 )
 

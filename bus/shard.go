@@ -44,7 +44,8 @@ func (s *shard) deliver(m *nats.Msg) {
 	if seq != 0 {
 		s.last[m.Subject] = seq
 	}
-	s.bus.handler(Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Exclude: m.Header.Get(hdrExclude)})
+	stored, _ := time.Parse(time.RFC3339Nano, m.Header.Get(hdrTime))
+	s.bus.handler(Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Exclude: m.Header.Get(hdrExclude), Stored: stored})
 }
 
 // fill delivers the stored events between last and seq that this node missed

@@ -30,6 +30,10 @@ type Config struct {
 	// Replicas of the streams and buckets; 0 picks 3 when the NATS cluster
 	// has 3 or more servers, else 1.
 	Replicas int `yaml:"replicas"`
+	// TLSCert and TLSKey, when set, make both ports speak TLS (wss://,
+	// https://); the files are re-read on SIGHUP and when they change.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.
@@ -67,6 +71,9 @@ type App struct {
 	Disabled bool `yaml:"disabled"`
 	// DisableClientEvents refuses client- events with 4301.
 	DisableClientEvents bool `yaml:"disable_client_events"`
+	// AllowedOrigins, when set, are the only WebSocket Origin headers
+	// accepted ("*" allows any); others are refused with 4009.
+	AllowedOrigins []string `yaml:"allowed_origins"`
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
 	// WebhookEvents limits which webhook events are sent (empty: all).
@@ -98,10 +105,13 @@ type Limits struct {
 	// UserAuthTimeout enables Pusher's "authorized connections": a
 	// connection that neither signs in nor subscribes to a private or
 	// presence channel within it is closed with 4009 (0 = off).
-	UserAuthTimeout    time.Duration `yaml:"user_authentication_timeout"`
-	MaxPresenceMembers int           `yaml:"max_presence_members"` // 100
-	MaxUserInfoBytes   int           `yaml:"max_user_info_bytes"`  // 1024
-	MaxUserIDLength    int           `yaml:"max_user_id_length"`   // 128
+	UserAuthTimeout time.Duration `yaml:"user_authentication_timeout"`
+	// APIRequestsPerSec limits the app's HTTP API calls (0 = no limit);
+	// beyond it the API answers 429 with Retry-After.
+	APIRequestsPerSec  int `yaml:"api_requests_per_second"`
+	MaxPresenceMembers int `yaml:"max_presence_members"` // 100
+	MaxUserInfoBytes   int `yaml:"max_user_info_bytes"`  // 1024
+	MaxUserIDLength    int `yaml:"max_user_id_length"`   // 128
 }
 
 // Defaults fills every unset field with its default.
@@ -190,6 +200,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.NATS.CertFile == "") != (c.NATS.KeyFile == "") {
 		return errors.New("nats: cert_file and key_file go together")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return errors.New("tls_cert and tls_key go together")
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return errors.New("replicas must be between 1 and 5")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,9 +16,39 @@ import (
 // signatureWindow is how far auth_timestamp may be from now (Pusher: 600 s).
 const signatureWindow = 600 * time.Second
 
-// APIHandler returns the HTTP API: Pusher's REST endpoints plus /readyz and
-// /healthz.
+// APIHandler returns the HTTP API: Pusher's REST endpoints plus /readyz,
+// /healthz and /metrics, counted and timed per endpoint.
 func (g *Gateway) APIHandler() http.Handler {
+	return g.instrument(g.apiMux())
+}
+
+// instrument records each request's endpoint (the route pattern, never the
+// raw path), status and duration.
+func (g *Gateway) instrument(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		mux.ServeHTTP(sw, r)
+		endpoint := r.Pattern
+		if endpoint == "" || endpoint == "/" {
+			endpoint = "other"
+		}
+		g.metrics.HTTPRequests.WithLabelValues(endpoint, strconv.Itoa(sw.code)).Inc()
+		g.metrics.HTTPDuration.WithLabelValues(endpoint).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (g *Gateway) apiMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/apps/{app}/events", g.signed(http.MethodPost, g.apiEvents))
 	mux.HandleFunc("/apps/{app}/batch_events", g.signed(http.MethodPost, g.apiBatchEvents))
@@ -29,6 +60,7 @@ func (g *Gateway) APIHandler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("/readyz", g.readyz)
+	mux.Handle("/metrics", g.metrics.Handler())
 	mux.HandleFunc("/", g.serveStatic)
 	return mux
 }
@@ -73,9 +105,15 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 			return
 		}
 		q := r.URL.Query()
-		a := g.apps[q.Get("auth_key")]
+		a := g.app(q.Get("auth_key"))
 		if a == nil {
 			writeError(w, http.StatusUnauthorized, "unknown or missing auth_key")
+			return
+		}
+		if ok, wait := a.rt.api.allow(time.Now(), a.APIRequestsPerSec); !ok {
+			a.rt.m.Reject("api_rate")
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+			writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 			return
 		}
 		limit := int64(a.MaxBatchEvents*(a.MaxEventBytes+1024)) + int64(a.MaxChannelsPerEvent*(a.MaxChannelNameLength+8)) + 64<<10

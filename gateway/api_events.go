@@ -118,6 +118,7 @@ func (g *Gateway) store(ctx context.Context, a *app, out []bus.Outgoing) error {
 		g.log.Error("store events", slog.String("app", a.Key), slog.Any("err", err))
 		return &apiError{http.StatusServiceUnavailable, "the event could not be stored, try again"}
 	}
+	a.rt.m.APIEvents.Add(float64(len(out)))
 	return nil
 }
 

@@ -4,22 +4,39 @@ import (
 	"sync/atomic"
 
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/metrics"
 )
 
-// app is one configured application at run time.
+// app is one configured application: its settings (replaced as a whole
+// when the configuration is reloaded) and its run-time state (kept).
 type app struct {
 	config.App
-	conns atomic.Int64 // open connections on this node
+	rt *appRuntime
 }
 
-// apps finds apps by key; it is built once and read without locks.
+// appRuntime is what an app keeps across configuration reloads.
+type appRuntime struct {
+	conns atomic.Int64 // open connections on this node
+	m     *metrics.App
+	api   rateLimiter // HTTP API requests
+}
+
+// apps finds apps by key; a reload swaps the whole map.
 type apps map[string]*app
 
-func newApps(list []config.App) apps {
-	m := make(apps, len(list))
+// newApps builds the app table, keeping the run-time state of apps that
+// were in old.
+func newApps(list []config.App, old apps, m *metrics.Metrics) apps {
+	out := make(apps, len(list))
 	for _, a := range list {
 		a.Limits.Defaults()
-		m[a.Key] = &app{App: a}
+		rt := &appRuntime{}
+		if prev := old[a.Key]; prev != nil {
+			rt = prev.rt
+		} else {
+			rt.m = m.ForApp(a.Key)
+		}
+		out[a.Key] = &app{App: a, rt: rt}
 	}
-	return m
+	return out
 }

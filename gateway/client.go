@@ -13,7 +13,7 @@ import (
 // client is one WebSocket connection speaking the Pusher protocol.
 type client struct {
 	gw       *Gateway
-	app      *app
+	appPtr   atomic.Pointer[app] // swapped when the config is reloaded
 	ws       *gws.Conn
 	socketID string
 	out      outbox
@@ -35,10 +35,16 @@ type client struct {
 	watchlist []string                 // user ids this connection watches
 }
 
+// app returns the client's app with its current settings.
+func (c *client) app() *app { return c.appPtr.Load() }
+
 // send queues a frame; a client that cannot keep up is disconnected.
 func (c *client) send(frame []byte) {
+	m := c.app().rt.m
+	m.BytesOut.Add(float64(len(frame)))
 	if !c.out.push(c.ws, frame) {
-		c.gw.log.Warn("slow consumer disconnected", slog.String("app", c.app.Key), slog.String("socket_id", c.socketID))
+		m.SlowConsumers.Inc()
+		c.gw.log.Warn("slow consumer disconnected", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID))
 		c.fail(protocol.CodeOverCapacity, "slow consumer: too many frames queued")
 	}
 }
@@ -65,7 +71,7 @@ func (c *client) user() string {
 
 // allowClientEvent applies the per-connection token bucket.
 func (c *client) allowClientEvent(now time.Time) bool {
-	rate := float64(c.app.ClientEventsPerSec)
+	rate := float64(c.app().ClientEventsPerSec)
 	n := now.UnixNano()
 	if c.tokensTime == 0 {
 		c.tokens = rate

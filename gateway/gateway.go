@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,6 +19,7 @@ import (
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
 )
@@ -67,7 +69,9 @@ type Deps struct {
 	Webhooks Webhooks
 	// Static serves files (the client libraries) on both ports; may be nil.
 	Static *http.ServeMux
-	Logger *slog.Logger
+	// Metrics receives the gateway's metrics; nil keeps them unexported.
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
 }
 
 // NewNodeID returns a random node id, also the first part of socket ids.
@@ -76,7 +80,8 @@ func NewNodeID() string { return strconv.FormatUint(uint64(rand.Uint32N(1_000_00
 // Gateway is the protocol front of one node.
 type Gateway struct {
 	cfg      config.Config
-	apps     apps
+	apps     atomic.Pointer[apps]
+	metrics  *metrics.Metrics
 	broker   Broker
 	presence Presence
 	webhooks Webhooks
@@ -100,7 +105,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	}
 	g := &Gateway{
 		cfg:      cfg,
-		apps:     newApps(cfg.Apps),
+		metrics:  d.Metrics,
 		broker:   d.Broker,
 		presence: d.Presence,
 		webhooks: d.Webhooks,
@@ -109,6 +114,16 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		log:      d.Logger,
 		node:     d.Node,
 	}
+	if g.metrics == nil {
+		g.metrics = metrics.New()
+	}
+	table := newApps(cfg.Apps, nil, g.metrics)
+	g.apps.Store(&table)
+	g.hub.channelsChanged = func(appKey string, delta int) {
+		if a := g.app(appKey); a != nil {
+			a.rt.m.Channels.Add(float64(delta))
+		}
+	}
 	g.clients.init()
 	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
@@ -116,8 +131,45 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	return g, nil
 }
 
+// app returns the app with a key, or nil.
+func (g *Gateway) app(key string) *app { return (*g.apps.Load())[key] }
+
+// Reload replaces the apps' settings. Connections stay open and follow the
+// new limits; connections of an app that is gone or disabled are closed.
+func (g *Gateway) Reload(list []config.App) {
+	old := *g.apps.Load()
+	table := newApps(list, old, g.metrics)
+	g.apps.Store(&table)
+	g.clients.each(func(c *client) {
+		a := table[c.app().Key]
+		switch {
+		case a == nil:
+			c.fail(protocol.CodeAppNotFound, "application removed")
+		case a.Disabled:
+			c.fail(protocol.CodeAppDisabled, "application is disabled")
+		default:
+			c.appPtr.Store(a)
+		}
+	})
+	for key := range old {
+		if table[key] == nil {
+			g.log.Info("app removed", slog.String("app", key))
+		}
+	}
+	for key, a := range table {
+		if prev := old[key]; prev == nil {
+			g.log.Info("app added", slog.String("app", key))
+		} else if !reflect.DeepEqual(prev.App, a.App) {
+			g.log.Info("app settings changed", slog.String("app", key))
+		}
+	}
+}
+
 // Deliver hands a stored event to the local subscribers of its channel.
 func (g *Gateway) Deliver(d bus.Delivery) {
+	if !d.Stored.IsZero() {
+		g.metrics.Latency.Observe(time.Since(d.Stored).Seconds())
+	}
 	d.Frame = protocol.WithSeq(d.Frame, d.Seq)
 	g.hub.deliver(d)
 }
@@ -154,7 +206,7 @@ func (g *Gateway) checkLiveness(now time.Time) {
 	n := now.UnixNano()
 	pongWait := g.cfg.PongTimeout.Nanoseconds()
 	g.clients.each(func(c *client) {
-		if t := c.app.UserAuthTimeout; t > 0 && !c.authorized.Load() && n-c.opened > t.Nanoseconds() {
+		if t := c.app().UserAuthTimeout; t > 0 && !c.authorized.Load() && n-c.opened > t.Nanoseconds() {
 			c.fail(protocol.CodeUnauthorized, "connection not authorized within the timeout: sign in or subscribe to a private channel")
 			return
 		}
@@ -164,7 +216,7 @@ func (g *Gateway) checkLiveness(now time.Time) {
 			}
 			return
 		}
-		if n-c.lastSeen.Load() > int64(c.app.ActivityTimeout)*int64(time.Second) {
+		if n-c.lastSeen.Load() > int64(c.app().ActivityTimeout)*int64(time.Second) {
 			c.pingSent.Store(n)
 			c.send(pingFrame)
 		}

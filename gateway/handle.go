@@ -55,7 +55,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error())
 		return
 	}
-	a, ch := c.app, d.Channel
+	a, ch := c.app(), d.Channel
 	if err := protocol.ValidateChannel(ch, a.MaxChannelNameLength); err != nil {
 		c.send(protocol.SubscriptionError(ch, "InvalidChannel", "invalid channel name: "+err.Error(), 400))
 		return
@@ -73,6 +73,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		}
 		want := protocol.ChannelAuth(a.Key, a.Secret, c.socketID, ch, channelData)
 		if err := protocol.VerifyAuth(d.Auth, want); err != nil {
+			a.rt.m.Reject("auth")
 			c.send(protocol.SubscriptionError(ch, "AuthError", "invalid auth for "+ch+": "+err.Error(), 401))
 			return
 		}
@@ -131,6 +132,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	if protocol.KindOf(ch).NeedsAuth() {
 		c.authorized.Store(true)
 	}
+	a.rt.m.Subscriptions.Inc()
 	succeeded := ""
 	if member != nil {
 		succeeded = g.presenceData(a.Key, ch, *member)
@@ -151,16 +153,16 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 func (g *Gateway) sendCached(c *client, ch string) uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	last, err := g.broker.Last(ctx, c.app.Key, ch)
-	if err == nil && time.Since(last.Time) < c.app.CacheTTL {
+	last, err := g.broker.Last(ctx, c.app().Key, ch)
+	if err == nil && time.Since(last.Time) < c.app().CacheTTL {
 		c.send(protocol.WithSeq(last.Frame, last.Seq))
 		return last.Seq
 	}
 	if err != nil && !errors.Is(err, bus.ErrNotFound) {
-		g.log.Error("read cache", slog.String("app", c.app.Key), slog.String("channel", ch), slog.Any("err", err))
+		g.log.Error("read cache", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
 	}
 	c.send(protocol.CacheMiss(ch))
-	g.hook(c.app.Key, webhook.Event{Name: webhook.CacheMiss, Channel: ch}, g.uniqueID("cache_miss", c.socketID))
+	g.hook(c.app().Key, webhook.Event{Name: webhook.CacheMiss, Channel: ch}, g.uniqueID("cache_miss", c.socketID))
 	return 0
 }
 
@@ -173,15 +175,15 @@ const maxReplay = 10000
 func (g *Gateway) replay(c *client, ch string, from uint64, oldSocket string) uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	first, err := g.broker.FirstSeq(ctx, c.app.Key)
+	first, err := g.broker.FirstSeq(ctx, c.app().Key)
 	if err != nil || first > from+1 {
 		c.send(protocol.RecoveryFailed(ch))
 		return 0
 	}
-	evs, err := g.broker.After(ctx, c.app.Key, ch, from, 0, maxReplay+1)
+	evs, err := g.broker.After(ctx, c.app().Key, ch, from, 0, maxReplay+1)
 	if err != nil || len(evs) > maxReplay {
 		if err != nil {
-			g.log.Error("resume", slog.String("app", c.app.Key), slog.String("channel", ch), slog.Any("err", err))
+			g.log.Error("resume", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
 		}
 		c.send(protocol.RecoveryFailed(ch))
 		return 0
@@ -215,11 +217,13 @@ func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
 // drop ends a client's subscription: the hub forgets it and a presence
 // member key is removed.
 func (g *Gateway) drop(c *client, ch string, s *subscription) {
-	g.hub.leave(c, c.app.Key, ch)
+	if g.hub.leave(c, c.app().Key, ch) {
+		c.app().rt.m.Subscriptions.Dec()
+	}
 	if s.userID != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 		defer cancel()
-		if err := g.presence.Leave(ctx, c.app.Key, ch, c.socketID); err != nil {
+		if err := g.presence.Leave(ctx, c.app().Key, ch, c.socketID); err != nil {
 			// The key expires with the TTL when it cannot be deleted now.
 			g.log.Warn("presence leave", slog.String("channel", ch), slog.Any("err", err))
 		}
@@ -227,7 +231,7 @@ func (g *Gateway) drop(c *client, ch string, s *subscription) {
 }
 
 func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
-	a := c.app
+	a := c.app()
 	if a.DisableClientEvents {
 		c.errorFrame(protocol.CodeClientEventLimit, "client events are not enabled for this app")
 		return
@@ -248,6 +252,7 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		return
 	}
 	if !c.allowClientEvent(time.Now()) {
+		a.rt.m.Reject("client_event_rate")
 		c.errorFrame(protocol.CodeClientEventLimit, "client event rejected due to rate limit")
 		return
 	}
@@ -266,6 +271,8 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")
 		return
 	}
+	a.rt.m.Client.Inc()
+	a.rt.m.Relayed.Inc()
 	g.hook(a.Key, webhook.Event{Name: webhook.ClientEvent, Channel: f.Channel, Event: f.Event, Data: data,
 		SocketID: c.socketID, UserID: sub.userID}, g.uniqueID("client", c.socketID))
 }
@@ -276,7 +283,7 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
 		return
 	}
-	want := protocol.UserAuth(c.app.Key, c.app.Secret, c.socketID, d.UserData)
+	want := protocol.UserAuth(c.app().Key, c.app().Secret, c.socketID, d.UserData)
 	if err := protocol.VerifyAuth(d.Auth, want); err != nil {
 		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
 		return
@@ -321,7 +328,7 @@ const controlTerminate = "terminate"
 func (g *Gateway) terminateLocal(app string, userID []byte) {
 	id := string(userID)
 	g.clients.each(func(c *client) {
-		if c.app.Key == app && c.user() == id {
+		if c.app().Key == app && c.user() == id {
 			c.fail(protocol.CodeUnauthorized, "connection terminated by the app")
 		}
 	})

@@ -16,7 +16,7 @@ func (g *Gateway) hook(appKey string, ev webhook.Event, id string) {
 	if g.webhooks == nil {
 		return
 	}
-	a := g.apps[appKey]
+	a := g.app(appKey)
 	if a == nil || (a.WebhookURL == "" && a.ChannelHookURL == "" && a.UserHookURL == "") || !wanted(a, ev.Name) {
 		return
 	}

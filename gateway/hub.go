@@ -19,6 +19,9 @@ type hub struct {
 	// counted receives a channel's local subscriber count after every
 	// change, under the channel's shard lock so calls are in order.
 	counted func(app, channel string, n int)
+	// channelsChanged is told when an app's channel gets its first or
+	// loses its last local subscriber (metrics); may be nil.
+	channelsChanged func(app string, delta int)
 }
 
 type hubShard struct {
@@ -83,6 +86,9 @@ func (h *hub) join(c *client, app, channel string) (*subscription, error) {
 	h.counted(app, channel, len(hc.subs))
 	sh.mu.Unlock()
 	if first {
+		if h.channelsChanged != nil {
+			h.channelsChanged(app, 1)
+		}
 		hc.sub, hc.err = h.broker.Subscribe(app, channel)
 		close(hc.ready)
 	} else {
@@ -118,6 +124,9 @@ func (h *hub) leave(c *client, app, channel string) bool {
 	}
 	sh.mu.Unlock()
 	if last {
+		if h.channelsChanged != nil {
+			h.channelsChanged(app, -1)
+		}
 		<-hc.ready
 		if hc.sub != nil {
 			_ = hc.sub.Unsubscribe()
@@ -155,6 +164,7 @@ func (s *subscription) offer(d bus.Delivery) {
 	}
 	if d.Seq == 0 || d.Seq > s.after.Load() {
 		s.c.send(d.Frame)
+		s.c.app().rt.m.Delivered.Inc()
 	}
 }
 

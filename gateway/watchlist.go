@@ -90,8 +90,8 @@ func watchlistIDs(raw []any) (ids []string, over bool) {
 func (g *Gateway) online(c *client, id string, watch []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := g.presence.Join(ctx, c.app.Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
-		g.log.Warn("online status", slog.String("app", c.app.Key), slog.Any("err", err))
+	if err := g.presence.Join(ctx, c.app().Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
+		g.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
 	}
 	c.mu.Lock()
 	c.watchlist = watch
@@ -99,10 +99,10 @@ func (g *Gateway) online(c *client, id string, watch []string) {
 	if len(watch) == 0 {
 		return
 	}
-	g.watchers.add(c.app.Key, watch, c)
+	g.watchers.add(c.app().Key, watch, c)
 	var on []string
 	for _, w := range watch {
-		if g.presence.Present(c.app.Key, onlineChannel, w) {
+		if g.presence.Present(c.app().Key, onlineChannel, w) {
 			on = append(on, w)
 		}
 	}
@@ -119,11 +119,11 @@ func (g *Gateway) offline(c *client) {
 	if id == "" {
 		return
 	}
-	g.watchers.remove(c.app.Key, watch, c)
+	g.watchers.remove(c.app().Key, watch, c)
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	if err := g.presence.Leave(ctx, c.app.Key, onlineChannel, c.socketID); err != nil {
-		g.log.Warn("online status", slog.String("app", c.app.Key), slog.Any("err", err))
+	if err := g.presence.Leave(ctx, c.app().Key, onlineChannel, c.socketID); err != nil {
+		g.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
 	}
 }
 

@@ -105,13 +105,16 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 		s.code, s.msg = protocol.CodePathNotFound, "path not found: use /app/{app_key}"
 		return true
 	}
-	a := g.apps[key]
+	a := g.app(key)
 	switch {
 	case a == nil:
 		s.code, s.msg = protocol.CodeAppNotFound, "application does not exist"
 		return true
 	case a.Disabled:
 		s.code, s.msg = protocol.CodeAppDisabled, "application is disabled"
+		return true
+	case !originAllowed(a.AllowedOrigins, r.Header.Get("Origin")):
+		s.code, s.msg = protocol.CodeUnauthorized, "origin not allowed"
 		return true
 	case g.drain.Load():
 		s.code, s.msg = protocol.CodeReconnect, "server shutting down, reconnect"
@@ -143,12 +146,16 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 		return
 	}
 	a := s.app
-	if n := a.conns.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
-		a.conns.Add(-1)
+	if n := a.rt.conns.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
+		a.rt.conns.Add(-1)
+		a.rt.m.Reject("connection_quota")
 		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota")
 		return
 	}
-	c := &client{gw: g, app: a, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano()}
+	a.rt.m.Connections.Inc()
+	a.rt.m.ConnectionsOpened.Inc()
+	c := &client{gw: g, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano()}
+	c.appPtr.Store(a)
 	c.lastSeen.Store(c.opened)
 	s.c = c
 	g.clients.add(c)
@@ -168,7 +175,8 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	}
 	c.closed.Store(true)
 	h.g.clients.remove(c)
-	c.app.conns.Add(-1)
+	c.app().rt.conns.Add(-1)
+	c.app().rt.m.Connections.Dec()
 	c.mu.Lock()
 	subs := c.subs
 	c.subs = nil
@@ -199,6 +207,7 @@ func (h wsHandler) OnMessage(ws *gws.Conn, m *gws.Message) {
 		return
 	}
 	c.seen()
+	c.app().rt.m.BytesIn.Add(float64(m.Data.Len()))
 	if m.Opcode != gws.OpcodeText {
 		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported")
 		return
@@ -216,3 +225,16 @@ func (c *client) seen() {
 type gwsLogger struct{ l *slog.Logger }
 
 func (l gwsLogger) Error(v ...any) { l.l.Debug("gws", slog.Any("msg", v)) }
+
+// originAllowed checks a WebSocket Origin against an app's list.
+func originAllowed(allowed []string, origin string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, o := range allowed {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	return false
+}

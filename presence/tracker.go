@@ -427,3 +427,17 @@ func (t *Tracker) Channels(app, prefix string) ([]string, map[string]int) {
 	sort.Strings(names)
 	return names, counts
 }
+
+// MemberSockets returns the number of presence member keys (one per socket
+// on a presence channel) across the cluster, for metrics.
+func (t *Tracker) MemberSockets() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for k, v := range t.view {
+		if k.channel != "#online" {
+			n += len(v.sockets)
+		}
+	}
+	return n
+}

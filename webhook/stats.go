@@ -1,6 +1,10 @@
 package webhook
 
-import "sync/atomic"
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+)
 
 // Stats are a Dispatcher's counters since it was created.
 type Stats struct {
@@ -28,4 +32,13 @@ func (c *counters) snapshot() Stats {
 		Suppressed: c.suppressed.Load(),
 		Cancelled:  c.cancelled.Load(),
 	}
+}
+
+// Pending returns the number of jobs waiting in the queue (all nodes).
+func (d *Dispatcher) Pending(ctx context.Context) (uint64, error) {
+	info, err := d.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("webhook queue: %w", err)
+	}
+	return info.State.Msgs, nil
 }

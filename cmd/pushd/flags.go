@@ -19,6 +19,7 @@ import (
 type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
+	tlsCert, tlsKey                                           string
 }
 
 func (s *settings) flags(fs *flag.FlagSet) {
@@ -32,6 +33,8 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.appKey, "app-key", "", "key of a single app defined on the command line")
 	fs.StringVar(&s.appSecret, "app-secret", "", "secret of a single app defined on the command line")
 	fs.StringVar(&s.webhookURL, "webhook-url", "", "webhook URL of the command-line (or generated) app")
+	fs.StringVar(&s.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https:// on both ports")
+	fs.StringVar(&s.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
 }
@@ -72,6 +75,8 @@ func loadConfig(args []string, getenv func(string) string) (config.Config, error
 	set(&cfg.NATSListen, s.natsListen)
 	set(&cfg.LogLevel, s.logLevel)
 	set(&cfg.LogFormat, s.logFormat)
+	set(&cfg.TLSCert, s.tlsCert)
+	set(&cfg.TLSKey, s.tlsKey)
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,12 +12,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
+	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
 )
@@ -26,6 +29,24 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pushd:", err)
 		os.Exit(1)
 	}
+}
+
+// appTable is the current apps by key, shared with the webhook dispatcher.
+type appTable struct {
+	p atomic.Pointer[map[string]config.App]
+}
+
+func (t *appTable) set(list []config.App) {
+	m := make(map[string]config.App, len(list))
+	for _, a := range list {
+		m[a.Key] = a
+	}
+	t.p.Store(&m)
+}
+
+func (t *appTable) get(key string) (config.App, bool) {
+	a, ok := (*t.p.Load())[key]
+	return a, ok
 }
 
 func run(args []string) error {
@@ -45,30 +66,24 @@ func run(args []string) error {
 		return err
 	}
 	defer b.Close()
-	for _, a := range cfg.Apps {
-		if err := b.EnsureApp(ctx, bus.AppStream{Key: a.Key, MaxAge: a.HistoryMaxAge, MaxBytes: a.HistoryMaxBytes}); err != nil {
-			return err
-		}
+	if err := ensureApps(ctx, b, cfg.Apps); err != nil {
+		return err
 	}
 	node := gateway.NewNodeID()
 	tracker, err := presence.New(ctx, b.JetStream(), presence.Options{Node: node, Replicas: b.Replicas(), Logger: log})
 	if err != nil {
 		return err
 	}
-	apps := map[string]config.App{}
-	for _, a := range cfg.Apps {
-		apps[a.Key] = a
-	}
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{
-		Apps:     func(key string) (config.App, bool) { a, ok := apps[key]; return a, ok },
-		State:    tracker,
-		Logger:   log,
-		Replicas: b.Replicas(),
-	})
+	var apps appTable
+	apps.set(cfg.Apps)
+	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: apps.get, State: tracker, Logger: log, Replicas: b.Replicas()})
 	if err != nil {
 		return err
 	}
-	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks, Static: staticFiles(), Logger: log})
+	m := metrics.New()
+	observe(m, b, tracker, hooks)
+	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks,
+		Static: staticFiles(), Metrics: m, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -90,11 +105,18 @@ func run(args []string) error {
 		return nil
 	}
 
-	wsLn, err := net.Listen("tcp", cfg.WSAddr)
+	var tlsCerts *certs
+	if cfg.TLSCert != "" {
+		if tlsCerts, err = newCerts(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+		go tlsCerts.watch(runCtx, 5*time.Second)
+	}
+	wsLn, err := listen(cfg.WSAddr, tlsCerts)
 	if err != nil {
 		return fmt.Errorf("websocket listener: %w", err)
 	}
-	apiLn, err := net.Listen("tcp", cfg.APIAddr)
+	apiLn, err := listen(cfg.APIAddr, tlsCerts)
 	if err != nil {
 		wsLn.Close()
 		return fmt.Errorf("api listener: %w", err)
@@ -108,14 +130,23 @@ func run(args []string) error {
 		}
 	}()
 	go gw.Run(runCtx)
-	announce(cfg, wsLn.Addr().String(), apiLn.Addr().String())
+	announce(cfg, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
 
-	select {
-	case <-ctx.Done():
-		log.Info("shutting down")
-	case err := <-errc:
-		if err != nil {
-			log.Error("listener failed", slog.Any("err", err))
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			done = true
+		case err := <-errc:
+			if err != nil {
+				log.Error("listener failed", slog.Any("err", err))
+			}
+			done = true
+		case <-hup:
+			reload(ctx, args, log, b, gw, &apps, tlsCerts)
 		}
 	}
 	stop()
@@ -127,6 +158,43 @@ func run(args []string) error {
 	_ = api.Shutdown(sctx)
 	cancelRun() // the webhook dispatcher hands back the jobs it holds
 	return nil
+}
+
+func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
+	for _, a := range list {
+		if err := b.EnsureApp(ctx, bus.AppStream{Key: a.Key, MaxAge: a.HistoryMaxAge, MaxBytes: a.HistoryMaxBytes}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reload re-reads the configuration (SIGHUP): apps and their limits change
+// without dropping connections, and the TLS certificate is re-read.
+// Listener addresses and NATS settings need a restart.
+func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, apps *appTable, tlsCerts *certs) {
+	if tlsCerts != nil {
+		tlsCerts.reload("SIGHUP")
+	}
+	cfg, err := loadConfig(args, os.Getenv)
+	if err == nil {
+		err = ensureApps(ctx, b, cfg.Apps)
+	}
+	if err != nil {
+		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))
+		return
+	}
+	apps.set(cfg.Apps)
+	gw.Reload(cfg.Apps)
+	log.Info("configuration reloaded", slog.Int("apps", len(cfg.Apps)))
+}
+
+func listen(addr string, c *certs) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil || c == nil {
+		return ln, err
+	}
+	return tls.NewListener(ln, c.config()), nil
 }
 
 func newLogger(cfg config.Config) *slog.Logger {
@@ -142,8 +210,12 @@ func newLogger(cfg config.Config) *slog.Logger {
 }
 
 // announce prints where the server listens and how to reach each app.
-func announce(cfg config.Config, wsAddr, apiAddr string) {
-	fmt.Printf("pushd ready\n  websocket  ws://%s/app/{app_key}\n  http api   http://%s\n", wsAddr, apiAddr)
+func announce(cfg config.Config, wsAddr, apiAddr string, secure bool) {
+	ws, api := "ws", "http"
+	if secure {
+		ws, api = "wss", "https"
+	}
+	fmt.Printf("pushd ready\n  websocket  %s://%s/app/{app_key}\n  http api   %s://%s\n", ws, wsAddr, api, apiAddr)
 	if cfg.NATSURL == "" {
 		fmt.Printf("  nats       embedded (data in %s)\n", cfg.DataDir)
 	} else {
