@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -74,6 +75,11 @@ apps:
     key: authonly-key
     secret: authonly-secret
     user_authentication_timeout: 1s
+  - id: "8"
+    key: quota-key
+    secret: quota-secret
+    api_requests_per_second: 3
+    allowed_origins: ["https://good.example"]
 `
 
 // startNode starts one more gateway that uses peer's embedded NATS (peer
@@ -97,6 +103,8 @@ func (s *server) kill(t *testing.T) {
 type server struct {
 	WSAddr, APIAddr string
 	DataDir         string
+	ConfigPath      string
+	tls             *tls.Config // set when the server speaks TLS
 	cmd             *exec.Cmd
 	log             *syncBuffer
 	done            chan struct{}
@@ -148,6 +156,7 @@ func startPushd(t *testing.T, extraConfig string, args ...string) *server {
 		log:     &syncBuffer{},
 	}
 	cfgPath := filepath.Join(dir, "pushd.yaml")
+	s.ConfigPath = cfgPath
 	cfg := testApps + "\npong_timeout: 2s\n" + extraConfig
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -173,8 +182,13 @@ func (s *server) start(t *testing.T, args []string) {
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
+	hc, ready := http.DefaultClient, s.APIURL()+"/readyz"
+	if s.tls != nil {
+		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: s.tls}}
+		ready = "https://" + s.APIAddr + "/readyz"
+	}
 	for {
-		resp, err := http.Get(s.APIURL() + "/readyz")
+		resp, err := hc.Get(ready)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
