@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -402,6 +403,24 @@ func (s *Subscription) Unsubscribe() error {
 		return fmt.Errorf("unsubscribe %s: %w", subj, err)
 	}
 	return nil
+}
+
+// Tap calls f for every stored event of an app on every channel, as the
+// stream republishes it (the debug console's live view). Deliveries carry
+// no ordering or gap guarantee. Stop with the returned function.
+func (b *Bus) Tap(app string, f func(Delivery)) (func(), error) {
+	sub, err := b.nc.Subscribe(outSubject(EncodeToken(app), "*"), func(m *nats.Msg) {
+		a, ch, ok := splitOut(m.Subject)
+		if !ok {
+			return
+		}
+		seq, _ := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
+		f(Delivery{App: a, Channel: ch, Frame: m.Data, Seq: seq, Exclude: m.Header.Get(hdrExclude)})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tap %s: %w", app, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
 }
 
 // Control messages between nodes.

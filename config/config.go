@@ -34,6 +34,11 @@ type Config struct {
 	// https://); the files are re-read on SIGHUP and when they change.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// ConsolePassword turns on the debug console at /console on the API
+	// port (HTTP Basic auth, any user name). Without it the console is off,
+	// unless ConsoleWithSecret lets each app's key and secret log in.
+	ConsolePassword   string `yaml:"console_password"`
+	ConsoleWithSecret bool   `yaml:"console_with_secret"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.

@@ -48,6 +48,16 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Flush lets streaming handlers (the console's event stream) flush.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// Unwrap gives http.ResponseController the underlying writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 func (g *Gateway) apiMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/apps/{app}/events", g.signed(http.MethodPost, g.apiEvents))
@@ -61,6 +71,7 @@ func (g *Gateway) apiMux() *http.ServeMux {
 	})
 	mux.HandleFunc("/readyz", g.readyz)
 	mux.Handle("/metrics", g.metrics.Handler())
+	g.registerConsole(mux)
 	mux.HandleFunc("/", g.serveStatic)
 	return mux
 }
