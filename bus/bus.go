@@ -167,6 +167,17 @@ func (b *Bus) Ready() error {
 	return nil
 }
 
+// Healthy checks that JetStream answers (streams and buckets are usable).
+func (b *Bus) Healthy(ctx context.Context) error {
+	if err := b.Ready(); err != nil {
+		return err
+	}
+	if _, err := b.js.AccountInfo(ctx); err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+	return nil
+}
+
 // Close drains the connection and stops the embedded server.
 func (b *Bus) Close() {
 	if b.nc != nil {

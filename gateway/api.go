@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -77,14 +78,17 @@ func (g *Gateway) apiMux() *http.ServeMux {
 }
 
 func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
-	switch err := g.broker.Ready(); {
-	case g.drain.Load():
+	if g.drain.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
-	case err != nil:
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
-	default:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
 	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := g.broker.Healthy(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
 // serveStatic serves the client libraries, or a JSON 404.

@@ -54,6 +54,8 @@ func (c *client) fail(code int, msg string) {
 	if c.closed.Swap(true) {
 		return
 	}
+	c.gw.log.Info("closing connection", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID),
+		slog.Int("code", code), slog.String("reason", msg))
 	c.out.push(c.ws, protocol.ErrorFrame(code, msg))
 	c.out.closeAfter(c.ws, uint16(code), msg)
 }

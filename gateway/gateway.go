@@ -36,6 +36,7 @@ type Broker interface {
 	PublishControl(app, kind string, data []byte) error
 	SubscribeControl(kind string, f func(app string, data []byte)) error
 	Ready() error
+	Healthy(ctx context.Context) error
 }
 
 // Unsubscriber ends a channel interest.
