@@ -379,6 +379,20 @@ func (b *Bus) FirstSeq(ctx context.Context, app string) (uint64, error) {
 	return info.State.FirstSeq, nil
 }
 
+// LastSeq returns the newest sequence of the app's stream (0 when empty):
+// a resume from it replays exactly what is stored afterwards.
+func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
+	st, err := b.stream(EncodeToken(app))
+	if err != nil {
+		return 0, err
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("stream info of %s: %w", app, err)
+	}
+	return info.State.LastSeq, nil
+}
+
 // Subscription is local interest in one channel.
 type Subscription struct {
 	sub   *nats.Subscription

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,4 +87,34 @@ func TestResumeTooOld(t *testing.T) {
 	}
 	trigger(t, s, "small-key", "small-secret", "/apps/5/events", `{"name":"live","channel":"old","data":"x"}`)
 	c.expect("live")
+}
+
+// TestResumeBeforeFirstEvent: a Pushd client learns a position from
+// subscription_succeeded, so a cut before the channel's first event loses
+// nothing; other clients (pusher-js) get no position there.
+func TestResumeBeforeFirstEvent(t *testing.T) {
+	s := startPushd(t, "")
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"elsewhere","data":"0"}`)
+	c := dialRaw(t, s.WSURL("app-key")+"?protocol=7&client=pushd-test")
+	sid := c.established()
+	c.send(`{"event":"pusher:subscribe","data":{"channel":"quiet"}}`)
+	pos := seqOf(t, c.expect("pusher_internal:subscription_succeeded"))
+	c.conn.WriteClose(1000, nil)
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"quiet","data":"1"}`)
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"quiet","data":"2"}`)
+	c2 := dialRaw(t, s.WSURL("app-key")+"?protocol=7&client=pushd-test")
+	c2.established()
+	subscribeResume(c2, "quiet", pos, sid)
+	c2.expect("pusher_internal:subscription_succeeded")
+	for _, want := range []string{"1", "2"} {
+		if f := c2.expect("n"); f.dataString(t) != want {
+			t.Fatalf("replayed %s, want %s", f.raw, want)
+		}
+	}
+	js := dialRaw(t, s.WSURL("app-key")+"?protocol=7&client=js&version=8.4.0")
+	js.established()
+	js.send(`{"event":"pusher:subscribe","data":{"channel":"quiet"}}`)
+	if f := js.expect("pusher_internal:subscription_succeeded"); strings.Contains(string(f.raw), `"seq"`) {
+		t.Fatalf("pusher-js got a position it does not use: %s", f.raw)
+	}
 }

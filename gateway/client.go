@@ -19,6 +19,7 @@ type client struct {
 	out      outbox
 
 	opened     int64        // unix nanos of the connection
+	resumable  bool         // a Pushd client: gets stream positions
 	authorized atomic.Bool  // signed in, or subscribed to a private channel
 	lastSeen   atomic.Int64 // unix nanos of the last frame from the client
 	pingSent   atomic.Int64 // unix nanos of an unanswered server ping, or 0

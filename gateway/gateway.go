@@ -32,6 +32,7 @@ type Broker interface {
 	Last(ctx context.Context, app, channel string) (bus.Stored, error)
 	After(ctx context.Context, app, channel string, from, to uint64, max int) ([]bus.Delivery, error)
 	FirstSeq(ctx context.Context, app string) (uint64, error)
+	LastSeq(ctx context.Context, app string) (uint64, error)
 	Tap(app string, f func(bus.Delivery)) (func(), error)
 	PublishControl(app, kind string, data []byte) error
 	SubscribeControl(kind string, f func(app string, data []byte)) error

@@ -137,7 +137,17 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	if member != nil {
 		succeeded = g.presenceData(a.Key, ch, *member)
 	}
-	c.send(protocol.SubscriptionSucceeded(ch, succeeded))
+	ok := protocol.SubscriptionSucceeded(ch, succeeded)
+	if c.resumable && d.Resume == 0 {
+		// The position to resume from if the link drops before this
+		// channel's first event.
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		if last, err := g.broker.LastSeq(ctx, a.Key); err == nil {
+			ok = protocol.WithSeq(ok, last)
+		}
+		cancel()
+	}
+	c.send(ok)
 	var after uint64
 	switch {
 	case d.Resume > 0:

@@ -27,10 +27,13 @@ var pingFrame = protocol.PingFrame
 // session carries what the handshake decided into the socket's handlers.
 // It implements gws.SessionStorage with one slot instead of a map.
 type session struct {
-	c    *client
-	app  *app
-	code int // non-zero: refuse the connection with this code
-	msg  string
+	c   *client
+	app *app
+	// resumable: the client is one of Pushd's own (client=pushd-…), which
+	// use the stream positions of the resume extension.
+	resumable bool
+	code      int // non-zero: refuse the connection with this code
+	msg       string
 }
 
 func (s *session) Len() int                     { return 0 }
@@ -132,6 +135,7 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 		}
 	}
 	s.app = a
+	s.resumable = strings.HasPrefix(r.URL.Query().Get("client"), "pushd")
 	return true
 }
 
@@ -154,7 +158,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	}
 	a.rt.m.Connections.Inc()
 	a.rt.m.ConnectionsOpened.Inc()
-	c := &client{gw: g, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano()}
+	c := &client{gw: g, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano(), resumable: s.resumable}
 	c.appPtr.Store(a)
 	c.lastSeen.Store(c.opened)
 	s.c = c

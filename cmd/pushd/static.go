@@ -1,12 +1,15 @@
 package main
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/pushd/pushd/js"
+)
 
 // staticFiles serves the client libraries on both ports. Each package
 // registers its own exact paths.
 func staticFiles() *http.ServeMux {
 	mux := http.NewServeMux()
-	// js.Register(mux)  (push.js, push-vue.js, uniapp-push.js)
-	// web.Register(mux) (push.wasm, push-wasm.js)
+	js.Register(mux) // push.js, push-vue.js, uniapp-push.js, push.d.ts
 	return mux
 }

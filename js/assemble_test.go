@@ -1,0 +1,76 @@
+package js
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The served files are generated from js/src so that the three clients share
+// one core. After editing js/src run `go generate ./js`.
+var update = flag.Bool("update", false, "rewrite push.js, push-vue.js and uniapp-push.js from js/src")
+
+// variant is one generated client file.
+type variant struct {
+	file, env, what string
+	module          bool // ES module (export) rather than a classic script
+}
+
+var variants = []variant{
+	{"push.js", "env-browser.js", "browser client; classic script defining window.Push (also CommonJS, and `import './push.js'` sets globalThis.Push)", false},
+	{"push-vue.js", "env-browser.js", "browser client as an ES module (Vue 3, Vite, any bundler): import Push from './push-vue.js'", true},
+	{"uniapp-push.js", "env-uniapp.js", "uni-app client over uni.connectSocket and uni.request: import Push from './uniapp-push.js'", true},
+}
+
+// assemble builds one client file from the core and its environment.
+func assemble(t *testing.T, v variant) []byte {
+	t.Helper()
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join("src", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimRight(string(b), "\n") + "\n"
+	}
+	var b bytes.Buffer
+	b.WriteString("/*! Pushd " + v.file + " — " + v.what + ".\n")
+	b.WriteString(" * webman/push compatible Pusher protocol 7 client with resume. Served by pushd at /" + v.file + ".\n")
+	b.WriteString(" * Generated from js/src by `go generate ./js`: edit js/src, not this file. */\n")
+	body := read("core.js") + "\n" + read(v.env)
+	if v.module {
+		b.WriteString(body)
+		b.WriteString("\nexport { Push };\nexport default Push;\n")
+		return b.Bytes()
+	}
+	b.WriteString("(function (root, factory) {\n" +
+		"  var Push = factory();\n" +
+		"  if (typeof module === 'object' && module && module.exports) module.exports = Push;\n" +
+		"  if (root) root.Push = Push;\n" +
+		"})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, function () {\n" +
+		"'use strict';\n\n")
+	b.WriteString(body)
+	b.WriteString("\nreturn Push;\n});\n")
+	return b.Bytes()
+}
+
+func TestGeneratedFilesUpToDate(t *testing.T) {
+	for _, v := range variants {
+		want := assemble(t, v)
+		if *update {
+			if err := os.WriteFile(v.file, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		got, err := os.ReadFile(v.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s is not what js/src generates: run `go generate ./js`", v.file)
+		}
+	}
+}
