@@ -121,7 +121,8 @@ func run(args []string) error {
 		wsLn.Close()
 		return fmt.Errorf("api listener: %w", err)
 	}
-	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		IdleTimeout: 2 * time.Minute} // no WriteTimeout: the console streams events
 	errc := make(chan error, 2)
 	go func() { errc <- gw.ServeWebSocket(wsLn) }()
 	go func() {
