@@ -90,6 +90,18 @@ func (c *rawClient) nextWithin(d time.Duration) frame {
 		f.raw = b
 		return f
 	case code := <-c.closed:
+		// Frames read before the close come first.
+		select {
+		case b := <-c.frames:
+			c.closed <- code
+			var f frame
+			if err := json.Unmarshal(b, &f); err != nil {
+				c.t.Fatalf("server sent invalid JSON %q: %v", b, err)
+			}
+			f.raw = b
+			return f
+		default:
+		}
 		c.t.Fatalf("connection closed (code %d) while waiting for a frame", code)
 	case <-time.After(d):
 		c.t.Fatalf("no frame within %s", d)
