@@ -103,6 +103,15 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		c.send(protocol.SubscriptionError(ch, "LimitReached", "too many channels on this connection", 429))
 		return
 	}
+	// A Pushd client learns the stream position to resume from should the
+	// link drop before this channel's first event. It is read before the
+	// join, so every event the subscription receives is newer.
+	var position uint64
+	if c.resumable && d.Resume == 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+		position, _ = g.broker.LastSeq(ctx, a.Key)
+		cancel()
+	}
 	s, err := g.hub.join(c, a.Key, ch)
 	if err == nil && member != nil {
 		s.userID = member.UserID
@@ -137,17 +146,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	if member != nil {
 		succeeded = g.presenceData(a.Key, ch, *member)
 	}
-	ok := protocol.SubscriptionSucceeded(ch, succeeded)
-	if c.resumable && d.Resume == 0 {
-		// The position to resume from if the link drops before this
-		// channel's first event.
-		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-		if last, err := g.broker.LastSeq(ctx, a.Key); err == nil {
-			ok = protocol.WithSeq(ok, last)
-		}
-		cancel()
-	}
-	c.send(ok)
+	c.send(protocol.WithSeq(protocol.SubscriptionSucceeded(ch, succeeded), position))
 	var after uint64
 	switch {
 	case d.Resume > 0:
