@@ -50,6 +50,7 @@ type Presence interface {
 	Leave(ctx context.Context, app, channel, socket string) error
 	SetCount(app, channel string, n int)
 	Members(app, channel string) []presence.Member
+	MembersAt(app, channel string) ([]presence.Member, uint64)
 	UserCount(app, channel string) int
 	Present(app, channel, userID string) bool
 	SubscriptionCount(app, channel string) int
@@ -95,7 +96,10 @@ type Gateway struct {
 	nextID   atomic.Uint64
 	clients  registry
 	watchers watchers
-	drain    atomic.Bool
+
+	countMu   sync.Mutex
+	countSent map[chanKey]time.Time // last subscription_count webhook per channel
+	drain     atomic.Bool
 }
 
 // New builds a gateway for the apps in cfg.
@@ -128,6 +132,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		}
 	}
 	g.clients.init()
+	g.countSent = map[chanKey]time.Time{}
 	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
@@ -174,7 +179,7 @@ func (g *Gateway) Deliver(d bus.Delivery) {
 		g.metrics.Latency.Observe(time.Since(d.Stored).Seconds())
 	}
 	d.Frame = protocol.WithSeq(d.Frame, d.Seq)
-	g.hub.deliver(d)
+	g.hub.deliver(delivery{Delivery: d})
 }
 
 // newSocketID returns a cluster-unique id of the form node.counter.

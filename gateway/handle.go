@@ -144,7 +144,9 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	a.rt.m.Subscriptions.Inc()
 	succeeded := ""
 	if member != nil {
-		succeeded = g.presenceData(a.Key, ch, *member)
+		var rev uint64
+		succeeded, rev = g.presenceData(a.Key, ch, *member)
+		s.memberAfter.Store(rev)
 	}
 	c.send(protocol.WithSeq(protocol.SubscriptionSucceeded(ch, succeeded), position))
 	var after uint64

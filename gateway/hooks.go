@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"time"
 
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
@@ -52,10 +53,11 @@ func (g *Gateway) memberRemovedHook(app, ch, userID string, rev uint64) {
 	g.hook(app, webhook.Event{Name: webhook.MemberRemoved, Channel: ch, UserID: userID}, transitionID("removed", app, ch, rev))
 }
 
-// wanted applies the app's webhook event filter.
+// wanted applies the app's webhook event filter. subscription_count is
+// opt-in (it fires on every subscribe): only an explicit filter sends it.
 func wanted(a *app, name string) bool {
 	if len(a.WebhookEvents) == 0 {
-		return true
+		return name != webhook.SubscriptionCount
 	}
 	for _, n := range a.WebhookEvents {
 		if n == name {
@@ -69,4 +71,28 @@ func wanted(a *app, name string) bool {
 // misses): the socket id is unique in the cluster.
 func (g *Gateway) uniqueID(kind, socketID string) string {
 	return kind + "/" + socketID + "/" + strconv.FormatUint(g.nextID.Add(1), 10)
+}
+
+// CountChanged queues a subscription_count webhook; above 100 subscribers a
+// channel reports at most every 5 s, as Pusher does.
+func (g *Gateway) CountChanged(app, ch string, count int, rev uint64) {
+	if ch == onlineChannel || g.webhooks == nil {
+		return
+	}
+	now := time.Now()
+	k := chanKey{app, ch}
+	g.countMu.Lock()
+	last, seen := g.countSent[k]
+	switch {
+	case count == 0:
+		delete(g.countSent, k)
+	case count > 100 && seen && now.Sub(last) < 5*time.Second:
+		g.countMu.Unlock()
+		return
+	default:
+		g.countSent[k] = now
+	}
+	g.countMu.Unlock()
+	n := count
+	g.hook(app, webhook.Event{Name: webhook.SubscriptionCount, Channel: ch, SubscriptionCount: &n}, transitionID("count", app, ch, rev))
 }

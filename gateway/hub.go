@@ -44,11 +44,21 @@ type hubChannel struct {
 type subscription struct {
 	c      *client
 	userID string // presence member id, on presence channels
-	held   atomic.Bool
-	after  atomic.Uint64 // deliver only events with a greater sequence
+	// memberAfter: member events up to this presence revision are already
+	// in the list subscription_succeeded carried.
+	memberAfter atomic.Uint64
+	held        atomic.Bool
+	after       atomic.Uint64 // deliver only events with a greater sequence
 
 	mu      sync.Mutex
-	pending []bus.Delivery
+	pending []delivery
+}
+
+// delivery is what the hub writes: a stored event (Seq set) or a member
+// event derived from presence (rev set).
+type delivery struct {
+	bus.Delivery
+	rev uint64
 }
 
 func newHub(b Broker, counted func(app, channel string, n int)) *hub {
@@ -136,7 +146,7 @@ func (h *hub) leave(c *client, app, channel string) bool {
 }
 
 // deliver writes one stored event to every local subscriber of its channel.
-func (h *hub) deliver(d bus.Delivery) {
+func (h *hub) deliver(d delivery) {
 	k := chanKey{d.App, d.Channel}
 	sh := h.shard(k)
 	sh.mu.RLock()
@@ -152,7 +162,10 @@ func (h *hub) deliver(d bus.Delivery) {
 	sh.mu.RUnlock()
 }
 
-func (s *subscription) offer(d bus.Delivery) {
+func (s *subscription) offer(d delivery) {
+	if d.rev != 0 && d.rev <= s.memberAfter.Load() {
+		return // already in the member list this subscriber got
+	}
 	if s.held.Load() {
 		s.mu.Lock()
 		if s.held.Load() {
@@ -174,6 +187,9 @@ func (s *subscription) release(after uint64) {
 	s.mu.Lock()
 	s.after.Store(after)
 	for _, d := range s.pending {
+		if d.rev != 0 && d.rev <= s.memberAfter.Load() {
+			continue
+		}
 		if d.Seq == 0 || d.Seq > after { // 0: member events, not in the stream
 			s.c.send(d.Frame)
 		}

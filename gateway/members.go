@@ -55,9 +55,10 @@ func userIDString(raw json.RawMessage) (string, error) {
 }
 
 // presenceData is the subscription_succeeded data of a presence channel:
-// the cluster's unique members, including the new one.
-func (g *Gateway) presenceData(app, ch string, self presence.Member) string {
-	members := g.presence.Members(app, ch)
+// the cluster's unique members, including the new one, and the presence
+// revision the list reflects.
+func (g *Gateway) presenceData(app, ch string, self presence.Member) (string, uint64) {
+	members, rev := g.presence.MembersAt(app, ch)
 	found := false
 	for _, m := range members {
 		found = found || m.UserID == self.UserID
@@ -84,7 +85,7 @@ func (g *Gateway) presenceData(app, ch string, self presence.Member) string {
 	}
 	b = append(b, `},"count":`...)
 	b = strconv.AppendInt(b, int64(len(members)), 10)
-	return string(append(b, `}}`...))
+	return string(append(b, `}}`...)), rev
 }
 
 func appendInfo(b []byte, info json.RawMessage) []byte {
@@ -110,7 +111,8 @@ func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Soc
 	if by.Node == g.node {
 		exclude = by.ID // the joining socket has the list already
 	}
-	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_added", ch, string(b), ""), Exclude: exclude})
+	g.hub.deliver(delivery{Delivery: bus.Delivery{App: app, Channel: ch,
+		Frame: protocol.EventFrame("pusher_internal:member_added", ch, string(b), ""), Exclude: exclude}, rev: rev})
 	g.memberAddedHook(app, ch, m, rev)
 }
 
@@ -122,6 +124,7 @@ func (g *Gateway) MemberRemoved(app, ch, userID string, rev uint64) {
 	}
 	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)
 	b = append(b, '}')
-	g.hub.deliver(bus.Delivery{App: app, Channel: ch, Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")})
+	g.hub.deliver(delivery{Delivery: bus.Delivery{App: app, Channel: ch,
+		Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")}, rev: rev})
 	g.memberRemovedHook(app, ch, userID, rev)
 }

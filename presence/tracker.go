@@ -29,6 +29,8 @@ type Listener interface {
 	MemberRemoved(app, channel, userID string, rev uint64)
 	Occupied(app, channel string, rev uint64)
 	Vacated(app, channel string, rev uint64)
+	// CountChanged reports a channel's new subscriber count, all nodes.
+	CountChanged(app, channel string, count int, rev uint64)
 }
 
 // Options configure a Tracker.
@@ -58,6 +60,7 @@ type Tracker struct {
 
 	mu   sync.Mutex
 	view map[chanKey]*chanView
+	rev  uint64 // revision of the last entry applied to view
 
 	flushMu sync.Mutex // one count flush at a time, so writes keep their order
 	ownMu   sync.Mutex
@@ -139,7 +142,8 @@ func (t *Tracker) Run(ctx context.Context, l Listener) error {
 func (t *Tracker) Ready() <-chan struct{} { return t.ready }
 
 type transition struct {
-	kind    int // 1 added, 2 removed, 3 occupied, 4 vacated
+	kind    int // 1 added, 2 removed, 3 occupied, 4 vacated, 5 count
+	count   int
 	k       chanKey
 	m       Member
 	by      Socket
@@ -162,6 +166,7 @@ func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
 	put := e.Operation() == jetstream.KeyValuePut
 	var out []transition
 	t.mu.Lock()
+	t.rev = e.Revision()
 	v := t.view[k]
 	if v == nil {
 		if !put {
@@ -177,11 +182,15 @@ func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
 		if put {
 			n, _ = strconv.Atoi(string(e.Value()))
 		}
+		before := v.total
 		switch v.setOcc(node, n) {
 		case 1:
 			out = append(out, transition{kind: 3, k: k, revison: e.Revision()})
 		case -1:
 			out = append(out, transition{kind: 4, k: k, revison: e.Revision()})
+		}
+		if v.total != before {
+			out = append(out, transition{kind: 5, k: k, count: v.total, revison: e.Revision()})
 		}
 	case parts[0] == "m" && len(parts) == 5:
 		sock, err := bus.DecodeToken(parts[4])
@@ -219,6 +228,8 @@ func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
 			t.listener.Occupied(tr.k.app, tr.k.channel, tr.revison)
 		case 4:
 			t.listener.Vacated(tr.k.app, tr.k.channel, tr.revison)
+		case 5:
+			t.listener.CountChanged(tr.k.app, tr.k.channel, tr.count, tr.revison)
 		}
 	}
 }
@@ -368,12 +379,19 @@ func (t *Tracker) refresh(ctx context.Context) {
 
 // Members returns the unique users of a presence channel, in join order.
 func (t *Tracker) Members(app, channel string) []Member {
+	m, _ := t.MembersAt(app, channel)
+	return m
+}
+
+// MembersAt is Members with the bucket revision the list reflects: member
+// transitions up to that revision are already in it.
+func (t *Tracker) MembersAt(app, channel string) ([]Member, uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if v := t.view[chanKey{app, channel}]; v != nil {
-		return v.members()
+		return v.members(), t.rev
 	}
-	return nil
+	return nil, t.rev
 }
 
 // UserCount returns the number of unique users on a presence channel.

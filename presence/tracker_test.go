@@ -18,8 +18,9 @@ func (r recorder) MemberAdded(app, ch string, m Member, by Socket, _ uint64) {
 func (r recorder) MemberRemoved(app, ch, user string, _ uint64) {
 	r <- fmt.Sprintf("removed %s %s %s", app, ch, user)
 }
-func (r recorder) Occupied(app, ch string, _ uint64) { r <- "occupied " + app + " " + ch }
-func (r recorder) Vacated(app, ch string, _ uint64)  { r <- "vacated " + app + " " + ch }
+func (r recorder) Occupied(app, ch string, _ uint64)        { r <- "occupied " + app + " " + ch }
+func (r recorder) Vacated(app, ch string, _ uint64)         { r <- "vacated " + app + " " + ch }
+func (r recorder) CountChanged(string, string, int, uint64) {}
 
 func (r recorder) want(t *testing.T, lines ...string) {
 	t.Helper()

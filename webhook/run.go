@@ -146,9 +146,17 @@ func (s *sender) handle(ctx context.Context, m jetstream.Msg) {
 			d.stats.cancelled.Add(1)
 			d.ack(m)
 			return
+		case v == wait:
+			d.nakWithDelay(m, stateWait)
+			return
 		}
 	}
 	if !wanted {
+		if _, stateful := j.Event.reportedState(); stateful {
+			if err := d.markDone(ctx, j.App, j.Event, it.by); err != nil {
+				d.log.Warn("webhook state", "app", j.App, "channel", j.Event.Channel, "err", err)
+			}
+		}
 		d.ack(m)
 		return
 	}
@@ -175,6 +183,10 @@ func (d *Dispatcher) nakWithDelay(m jetstream.Msg, wait time.Duration) {
 		d.log.Warn("webhook job nak", "err", err)
 	}
 }
+
+// stateWait is how long an event waits while an older one for the same
+// channel or member is still being delivered.
+const stateWait = 500 * time.Millisecond
 
 // retryOrDrop puts a job back with exponential back-off, or drops it once
 // RetryFor has passed since it was enqueued.

@@ -38,6 +38,11 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch) {
 	if err == nil {
 		d.stats.sent.Add(uint64(len(b.items)))
 		for _, it := range b.items {
+			if _, stateful := it.ev.reportedState(); stateful {
+				if err := d.markDone(context.WithoutCancel(ctx), it.app, it.ev, it.by); err != nil {
+					d.log.Warn("webhook state", "app", it.app, "channel", it.ev.Channel, "err", err)
+				}
+			}
 			d.ack(it.msg)
 		}
 		return

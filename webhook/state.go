@@ -26,6 +26,9 @@ func (s stamp) before(o stamp) bool {
 type reported struct {
 	State string `json:"s"`
 	By    stamp  `json:"by"`
+	// Done: the receiver has it (or it needed no request). Until then a
+	// newer event for the key waits, so it cannot overtake a retried one.
+	Done bool `json:"d,omitempty"`
 }
 
 // verdict is what to do with a state event.
@@ -35,6 +38,7 @@ const (
 	send      verdict = iota // committed (now or on an earlier attempt): send it
 	suppress                 // equals the last reported state, or a newer job decided
 	cancelled                // a delayed event whose announcement no longer holds
+	wait                     // an older event for the key is still being delivered
 )
 
 // maxCAS bounds the compare-and-set rounds against other nodes.
@@ -68,6 +72,8 @@ func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp)
 			return send, nil
 		case by.before(cur.By):
 			return suppress, nil
+		case rev != 0 && !cur.Done:
+			return wait, nil
 		case ev.delayed() && !d.stillHolds(app, ev):
 			return cancelled, nil
 		case cur.State == state:
@@ -100,6 +106,31 @@ func (d *Dispatcher) stillHolds(app string, ev Event) bool {
 		return !d.opts.State.Present(app, ev.Channel, ev.UserID)
 	}
 	return !d.opts.State.Occupied(app, ev.Channel)
+}
+
+// markDone records that the job by, which committed the key's state, has
+// reached the receiver; newer events for the key may go now.
+func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stamp) error {
+	key := stateKey(app, ev)
+	for range maxCAS {
+		e, err := d.kv.Get(ctx, key)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read reported state %s: %w", key, err)
+		}
+		var cur reported
+		if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by || cur.Done {
+			return nil
+		}
+		cur.Done = true
+		val, _ := json.Marshal(cur)
+		if _, err := d.kv.Update(ctx, key, val, e.Revision()); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("mark reported state %s: too many conflicts", key)
 }
 
 // release forgets a recorded state that by committed but that never reached
