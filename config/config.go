@@ -3,6 +3,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -221,18 +222,25 @@ func (c *Config) Validate() error {
 // Load reads a YAML configuration file. Unknown fields are an error, so a
 // typo does not silently fall back to a default.
 func Load(path string) (Config, error) {
-	var c Config
-	f, err := os.Open(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return c, fmt.Errorf("open config: %w", err)
+		return Config{}, fmt.Errorf("open config: %w", err)
 	}
-	defer f.Close()
-	dec := yaml.NewDecoder(f)
-	dec.KnownFields(true)
-	// An empty or comments-only file is the zero configuration; yaml reports
-	// it as io.EOF.
-	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+	c, err := Parse(b)
+	if err != nil {
 		return c, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes a YAML configuration. An empty or comments-only document is
+// the zero configuration.
+func Parse(b []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return c, err
 	}
 	return c, nil
 }

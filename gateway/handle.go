@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -299,17 +298,9 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
 		return
 	}
-	var ud struct {
-		ID        any   `json:"id"`
-		Watchlist []any `json:"watchlist"`
-	}
-	if err := json.Unmarshal([]byte(d.UserData), &ud); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data is not a JSON object with an id")
-		return
-	}
-	id, _ := ud.ID.(string)
-	if id == "" {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: user_data needs a non-empty string id")
+	id, watchRaw, err := parseUserData(d.UserData)
+	if err != nil {
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
 		return
 	}
 	c.mu.Lock()
@@ -326,7 +317,7 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 	if !first {
 		return
 	}
-	watch, over := watchlistIDs(ud.Watchlist)
+	watch, over := watchlistIDs(watchRaw)
 	if over {
 		c.errorFrame(protocol.CodeWatchlistLimit, "watchlist limit exceeded: the first "+itoa(maxWatchlist)+" ids are watched")
 	}

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -60,6 +61,23 @@ func (w *watchers) of(app, id string) []*client {
 		out = append(out, c)
 	}
 	return out
+}
+
+// parseUserData reads a signin's user_data: a JSON object with a non-empty
+// string id and an optional watchlist.
+func parseUserData(userData string) (id string, watchlist []any, err error) {
+	var ud struct {
+		ID        any   `json:"id"`
+		Watchlist []any `json:"watchlist"`
+	}
+	if err := json.Unmarshal([]byte(userData), &ud); err != nil {
+		return "", nil, errors.New("user_data is not a JSON object with an id")
+	}
+	id, _ = ud.ID.(string)
+	if id == "" {
+		return "", nil, errors.New("user_data needs a non-empty string id")
+	}
+	return id, ud.Watchlist, nil
 }
 
 // watchlistIDs reads user_data's watchlist (strings or numbers), keeping
