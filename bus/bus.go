@@ -140,7 +140,7 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		b.Close()
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	b.js = js
+	b.js = createFirst{js}
 	b.replicas = opts.Replicas
 	if b.replicas == 0 {
 		b.replicas = 1
@@ -268,12 +268,17 @@ func (b *Bus) message(appTok string, o Outgoing) *nats.Msg {
 	return m
 }
 
+// electionRetry rides out a stream leader election (a few seconds in which
+// the stream has no responder): "no responders" means nothing was stored,
+// so retrying cannot duplicate. Bounded by the caller's context as well.
+var electionRetry = []jetstream.PublishOpt{jetstream.WithRetryAttempts(20), jetstream.WithRetryWait(250 * time.Millisecond)}
+
 // Publish stores events of one app and returns their stream sequences once
 // JetStream has acknowledged every one of them.
 func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint64, error) {
 	tok := EncodeToken(app)
 	if len(evs) == 1 {
-		ack, err := b.js.PublishMsg(ctx, b.message(tok, evs[0]))
+		ack, err := b.js.PublishMsg(ctx, b.message(tok, evs[0]), electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", evs[0].Channel, err)
 		}
@@ -281,7 +286,7 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 	}
 	futures := make([]jetstream.PubAckFuture, len(evs))
 	for i, o := range evs {
-		f, err := b.js.PublishMsgAsync(b.message(tok, o))
+		f, err := b.js.PublishMsgAsync(b.message(tok, o), electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", o.Channel, err)
 		}
