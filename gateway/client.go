@@ -45,6 +45,10 @@ func (c *client) send(frame []byte) {
 	m.BytesOut.Add(float64(len(frame)))
 	if !c.out.push(c.ws, frame) {
 		m.SlowConsumers.Inc()
+		// Free the queue now and give the blocked writer little time left:
+		// a slow socket must not hold megabytes until its write deadline.
+		c.out.discard()
+		_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 		c.gw.log.Warn("slow consumer disconnected", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID))
 		c.fail(protocol.CodeOverCapacity, "slow consumer: too many frames queued")
 	}

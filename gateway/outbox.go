@@ -49,6 +49,13 @@ func (o *outbox) push(ws *gws.Conn, frame []byte) bool {
 	return true
 }
 
+// discard drops every queued frame (a slow consumer about to be closed).
+func (o *outbox) discard() {
+	o.mu.Lock()
+	o.q, o.bytes = nil, 0
+	o.mu.Unlock()
+}
+
 // closeAfter queues a close frame that follows everything queued so far.
 func (o *outbox) closeAfter(ws *gws.Conn, code uint16, msg string) {
 	o.mu.Lock()

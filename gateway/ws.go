@@ -56,6 +56,7 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 		NewSession:         func() gws.SessionStorage { return &session{} },
 		Authorize:          g.authorize,
 		Logger:             gwsLogger{g.log},
+		Recovery:           gws.Recovery, // a panic in a frame handler fails one socket, not the process
 	})
 	upgrader := srv.GetUpgrader()
 	for {
@@ -95,7 +96,21 @@ func (g *Gateway) serveConn(conn net.Conn, upgrader *gws.Upgrader, other http.Ha
 		return
 	}
 	// A fresh goroutine keeps the read loop's stack at its minimum.
-	go socket.ReadLoop()
+	go g.readLoop(socket)
+}
+
+// readLoop runs gws's read loop and contains a panic of its frame parser
+// (gws v1.8.9 panics on a 64-bit payload length with the top bit set, which
+// RFC 6455 forbids): that socket is failed with 1002, nobody else notices.
+func (g *Gateway) readLoop(socket *gws.Conn) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.log.Warn("websocket frame parser panicked", slog.Any("panic", r), slog.String("remote", socket.RemoteAddr().String()))
+			_ = socket.WriteClose(1002, []byte("protocol error"))
+			wsHandler{g}.OnClose(socket, fmt.Errorf("websocket read: %v", r))
+		}
+	}()
+	socket.ReadLoop()
 }
 
 // authorize runs during the upgrade: it checks the path, app and protocol
@@ -228,7 +243,7 @@ func (c *client) seen() {
 // gwsLogger routes gws's own errors to slog.
 type gwsLogger struct{ l *slog.Logger }
 
-func (l gwsLogger) Error(v ...any) { l.l.Debug("gws", slog.Any("msg", v)) }
+func (l gwsLogger) Error(v ...any) { l.l.Warn("gws", slog.Any("msg", v)) }
 
 // originAllowed checks a WebSocket Origin against an app's list.
 func originAllowed(allowed []string, origin string) bool {

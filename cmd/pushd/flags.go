@@ -40,7 +40,9 @@ func (s *settings) flags(fs *flag.FlagSet) {
 }
 
 // loadConfig builds the configuration from file, environment and flags.
-func loadConfig(args []string, getenv func(string) string) (config.Config, error) {
+// generated is the key of the app created on first start, if that is the
+// app in use ("" otherwise).
+func loadConfig(args []string, getenv func(string) string) (cfg config.Config, generated string, err error) {
 	fs := flag.NewFlagSet("pushd", flag.ContinueOnError)
 	var s settings
 	s.flags(fs)
@@ -51,16 +53,14 @@ func loadConfig(args []string, getenv func(string) string) (config.Config, error
 		}
 	})
 	if err := fs.Parse(args); err != nil {
-		return config.Config{}, err
+		return cfg, "", err
 	}
 	if fs.NArg() > 0 {
-		return config.Config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return cfg, "", fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
-	var cfg config.Config
 	if s.configFile != "" {
-		var err error
 		if cfg, err = config.Load(s.configFile); err != nil {
-			return cfg, err
+			return cfg, "", err
 		}
 	}
 	set := func(dst *string, v string) {
@@ -80,20 +80,21 @@ func loadConfig(args []string, getenv func(string) string) (config.Config, error
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {
-			return cfg, errors.New("--app-key and --app-secret go together")
+			return cfg, "", errors.New("--app-key and --app-secret go together")
 		}
 		cfg.Apps = append(cfg.Apps, config.App{ID: s.appID, Key: s.appKey, Secret: s.appSecret, WebhookURL: s.webhookURL})
 	}
 	if len(cfg.Apps) == 0 {
 		a, err := generatedApp(cfg.DataDir)
 		if err != nil {
-			return cfg, err
+			return cfg, "", err
 		}
 		a.WebhookURL = s.webhookURL
 		cfg.Apps = append(cfg.Apps, a)
+		generated = a.Key
 	}
 	cfg.Defaults()
-	return cfg, cfg.Validate()
+	return cfg, generated, cfg.Validate()
 }
 
 // generatedApp loads the app created on first start, or creates it: a random

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -50,7 +51,7 @@ func (t *appTable) get(key string) (config.App, bool) {
 }
 
 func run(args []string) error {
-	cfg, err := loadConfig(args, os.Getenv)
+	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func run(args []string) error {
 		}
 	}()
 	go gw.Run(runCtx)
-	announce(cfg, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
+	announce(cfg, generated, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -177,7 +178,7 @@ func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
-	cfg, err := loadConfig(args, os.Getenv)
+	cfg, _, err := loadConfig(args, os.Getenv)
 	if err == nil {
 		err = ensureApps(ctx, b, cfg.Apps)
 	}
@@ -210,8 +211,10 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// announce prints where the server listens and how to reach each app.
-func announce(cfg config.Config, wsAddr, apiAddr string, secure bool) {
+// announce prints where the server listens and how to reach each app. Only
+// the secret generated on first start is shown (it is new to the user and
+// kept in the data directory); configured secrets never are.
+func announce(cfg config.Config, generated, wsAddr, apiAddr string, secure bool) {
 	ws, api := "ws", "http"
 	if secure {
 		ws, api = "wss", "https"
@@ -227,6 +230,10 @@ func announce(cfg config.Config, wsAddr, apiAddr string, secure bool) {
 		if id == "" {
 			id = "(any)"
 		}
-		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, a.Secret)
+		secret := "(configured)"
+		if a.Key == generated {
+			secret = a.Secret + " (generated, kept in " + filepath.Join(cfg.DataDir, "app.json") + ")"
+		}
+		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, secret)
 	}
 }
