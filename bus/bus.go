@@ -306,11 +306,17 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 	return seqs, nil
 }
 
-// PublishAsync stores an event without waiting for the acknowledgement; a
-// failure is logged. Client events use it.
-func (b *Bus) PublishAsync(app string, o Outgoing) error {
-	if _, err := b.js.PublishMsgAsync(b.message(EncodeToken(app), o)); err != nil {
-		return fmt.Errorf("store client event on %s: %w", o.Channel, err)
+// Relay delivers an event to every node with interest in its channel without
+// storing it (client events: Pusher does not keep them either). It carries
+// no stream position, so it is neither replayed nor cached.
+func (b *Bus) Relay(app string, o Outgoing) error {
+	m := nats.NewMsg(outSubject(EncodeToken(app), EncodeToken(o.Channel)))
+	m.Data = o.Frame
+	if o.Exclude != "" {
+		m.Header.Set(hdrExclude, o.Exclude)
+	}
+	if err := b.nc.PublishMsg(m); err != nil {
+		return fmt.Errorf("relay client event on %s: %w", o.Channel, err)
 	}
 	return nil
 }

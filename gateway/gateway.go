@@ -27,7 +27,7 @@ import (
 // Broker stores and delivers events; *bus.Bus is the implementation.
 type Broker interface {
 	Publish(ctx context.Context, app string, evs ...bus.Outgoing) ([]uint64, error)
-	PublishAsync(app string, o bus.Outgoing) error
+	Relay(app string, o bus.Outgoing) error
 	Subscribe(app, channel string) (*bus.Subscription, error)
 	Last(ctx context.Context, app, channel string) (bus.Stored, error)
 	After(ctx context.Context, app, channel string, from, to uint64, max int) ([]bus.Delivery, error)

@@ -276,7 +276,7 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		return
 	}
 	frame := protocol.EventFrame(f.Event, f.Channel, data, sub.userID)
-	if err := g.broker.PublishAsync(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
+	if err := g.broker.Relay(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
 		g.log.Error("client event", slog.String("app", a.Key), slog.String("channel", f.Channel), slog.Any("err", err))
 		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")
 		return
