@@ -40,6 +40,8 @@ type Config struct {
 	// unless ConsoleWithSecret lets each app's key and secret log in.
 	ConsolePassword   string `yaml:"console_password"`
 	ConsoleWithSecret bool   `yaml:"console_with_secret"`
+	// PprofAddr serves Go's /debug/pprof profiles ("" = off).
+	PprofAddr string `yaml:"pprof_addr"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogFormat is text or json.

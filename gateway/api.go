@@ -84,7 +84,11 @@ func (g *Gateway) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := g.broker.Healthy(ctx); err != nil {
+	err := g.broker.Healthy(ctx)
+	if err == nil {
+		err = g.presence.Healthy()
+	}
+	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "error": err.Error()})
 		return
 	}

@@ -55,6 +55,7 @@ type Presence interface {
 	Present(app, channel, userID string) bool
 	SubscriptionCount(app, channel string) int
 	Channels(app, prefix string) ([]string, map[string]int)
+	Healthy() error
 }
 
 // Webhooks queues webhook events; *webhook.Dispatcher is the

@@ -46,11 +46,11 @@ func (g *Gateway) Vacated(app, ch string, rev uint64) {
 }
 
 func (g *Gateway) memberAddedHook(app, ch string, m presence.Member, rev uint64) {
-	g.hook(app, webhook.Event{Name: webhook.MemberAdded, Channel: ch, UserID: m.UserID}, transitionID("added", app, ch, rev))
+	g.hook(app, webhook.Event{Name: webhook.MemberAdded, Channel: ch, UserID: m.UserID}, transitionID("added", app, ch+"/"+m.UserID, rev))
 }
 
 func (g *Gateway) memberRemovedHook(app, ch, userID string, rev uint64) {
-	g.hook(app, webhook.Event{Name: webhook.MemberRemoved, Channel: ch, UserID: userID}, transitionID("removed", app, ch, rev))
+	g.hook(app, webhook.Event{Name: webhook.MemberRemoved, Channel: ch, UserID: userID}, transitionID("removed", app, ch+"/"+userID, rev))
 }
 
 // wanted applies the app's webhook event filter. subscription_count is

@@ -156,7 +156,19 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 
 type wsHandler struct{ g *Gateway }
 
+// OnOpen runs the opening work on a short-lived goroutine and waits for it:
+// done on the read loop's own stack it would grow that stack from 2 KB to
+// 4 KB for the connection's whole life (Go never shrinks it back).
 func (h wsHandler) OnOpen(ws *gws.Conn) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.open(ws)
+	}()
+	<-done
+}
+
+func (h wsHandler) open(ws *gws.Conn) {
 	g := h.g
 	s := ws.Session().(*session)
 	_ = ws.SetReadDeadline(time.Time{})

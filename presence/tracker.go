@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -48,15 +49,36 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// bucketConfig declares the bucket. File storage: a NATS restart keeps the
+// keys (memory storage lost the whole bucket, and with it presence).
+func (t *Tracker) bucketConfig() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:         t.opts.Bucket,
+		Description:    "Pushd presence members and channel occupancy",
+		History:        1,
+		TTL:            t.opts.TTL,
+		LimitMarkerTTL: t.opts.TTL,
+		Storage:        jetstream.FileStorage,
+		Replicas:       t.opts.Replicas,
+	}
+}
+
+// bucket returns the current KV handle (replaced when the bucket had to be
+// declared again).
+func (t *Tracker) bucket() jetstream.KeyValue { return *t.kvv.Load() }
+
 // Tracker is one node's view of the presence bucket and owner of its keys.
 type Tracker struct {
-	kv       jetstream.KeyValue
+	js       jetstream.JetStream
+	kvv      atomic.Pointer[jetstream.KeyValue]
+	health   atomic.Pointer[error] // non-nil while the watcher is down
 	opts     Options
 	node     string // token form of opts.Node
 	log      *slog.Logger
 	listener Listener
 	ready    chan struct{}
 	kick     chan struct{} // asks for an immediate count flush
+	lost     chan struct{} // the bucket is gone: restart the watcher
 
 	mu   sync.Mutex
 	view map[chanKey]*chanView
@@ -86,54 +108,109 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, e
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:         opts.Bucket,
-		Description:    "Pushd presence members and channel occupancy",
-		History:        1,
-		TTL:            opts.TTL,
-		LimitMarkerTTL: opts.TTL,
-		Storage:        jetstream.MemoryStorage,
-		Replicas:       opts.Replicas,
-	})
+	t := &Tracker{
+		js: js, opts: opts, node: bus.EncodeToken(opts.Node), log: opts.Logger,
+		ready: make(chan struct{}), kick: make(chan struct{}, 1), lost: make(chan struct{}, 1), view: map[chanKey]*chanView{},
+		members: map[string][]byte{}, counts: map[chanKey]int{}, dirty: map[chanKey]bool{},
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, t.bucketConfig())
 	if err != nil {
 		return nil, fmt.Errorf("presence bucket: %w", err)
 	}
-	return &Tracker{
-		kv: kv, opts: opts, node: bus.EncodeToken(opts.Node), log: opts.Logger,
-		ready: make(chan struct{}), kick: make(chan struct{}, 1), view: map[chanKey]*chanView{},
-		members: map[string][]byte{}, counts: map[chanKey]int{}, dirty: map[chanKey]bool{},
-	}, nil
+	t.kvv.Store(&kv)
+	return t, nil
 }
 
 // Run watches the bucket, telling l of every transition, and refreshes this
-// node's keys until ctx ends.
+// node's keys until ctx ends. A watcher that stops (a NATS restart, a lost
+// bucket) is started again after the bucket is declared again; the view is
+// then rebuilt and what changed meanwhile is announced.
 func (t *Tracker) Run(ctx context.Context, l Listener) error {
 	t.listener = l
-	w, err := t.kv.WatchAll(ctx)
+	go t.maintain(ctx)
+	wait := 250 * time.Millisecond
+	for first := true; ; first = false {
+		err := t.watch(ctx, first)
+		if ctx.Err() != nil {
+			return nil
+		}
+		t.health.Store(&err)
+		t.log.Warn("presence watcher stopped, restarting", slog.Any("err", err), slog.Duration("in", wait))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 5*time.Second)
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		kv, err := t.js.CreateOrUpdateKeyValue(dctx, t.bucketConfig())
+		cancel()
+		if err != nil {
+			t.log.Warn("presence bucket", slog.Any("err", err))
+			continue
+		}
+		t.kvv.Store(&kv)
+		t.refresh(ctx) // this node's keys, into a bucket that may be new
+	}
+}
+
+// Healthy reports whether the watcher is running (readiness).
+func (t *Tracker) Healthy() error {
+	if e := t.health.Load(); e != nil {
+		return fmt.Errorf("presence watcher: %w", *e)
+	}
+	return nil
+}
+
+// watch runs one watcher until it stops. Its initial values build a fresh
+// view silently; on the first watch that is the view, on a later one it is
+// compared with the old view and the differences are announced.
+func (t *Tracker) watch(ctx context.Context, first bool) error {
+	w, err := t.bucket().WatchAll(ctx)
 	if err != nil {
 		return fmt.Errorf("watch presence: %w", err)
 	}
 	defer w.Stop()
-	go t.maintain(ctx)
+	fresh := map[chanKey]*chanView{}
+	var freshRev uint64
 	initial := true
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-t.lost:
+			return errors.New("presence bucket lost")
 		case e, ok := <-w.Updates():
 			if !ok {
-				return errors.New("presence watcher stopped")
+				return errors.New("watcher closed")
 			}
-			if e == nil {
-				if initial {
-					initial = false
+			switch {
+			case e == nil && initial:
+				initial = false
+				t.mu.Lock()
+				old := t.view
+				t.view, t.rev = fresh, max(freshRev, t.rev)
+				out := diff(old, fresh, t.rev)
+				t.mu.Unlock()
+				t.health.Store(nil)
+				if first {
 					close(t.ready)
+				} else {
+					t.emit(out)
 				}
-				continue
+			case e == nil:
+			case initial:
+				// The initial values describe the past: they build the
+				// view but announce nothing (the nodes that saw them did).
+				freshRev = e.Revision()
+				applyEntry(fresh, e)
+			default:
+				t.mu.Lock()
+				t.rev = e.Revision()
+				out := applyEntry(t.view, e)
+				t.mu.Unlock()
+				t.emit(out)
 			}
-			// The initial values describe the past: they build the view
-			// but announce nothing (the nodes that saw them did).
-			t.apply(e, !initial)
 		}
 	}
 }
@@ -151,31 +228,31 @@ type transition struct {
 	revison uint64
 }
 
-func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
+// applyEntry applies one bucket entry to a view and returns the transitions
+// it causes. The caller holds whatever lock guards view.
+func applyEntry(view map[chanKey]*chanView, e jetstream.KeyValueEntry) []transition {
 	parts := splitKey(e.Key())
 	if len(parts) < 4 {
-		return
+		return nil
 	}
 	app, err1 := bus.DecodeToken(parts[1])
 	ch, err2 := bus.DecodeToken(parts[2])
 	node := parts[3]
 	if err1 != nil || err2 != nil {
-		return
+		return nil
 	}
 	k := chanKey{app, ch}
 	put := e.Operation() == jetstream.KeyValuePut
-	var out []transition
-	t.mu.Lock()
-	t.rev = e.Revision()
-	v := t.view[k]
+	v := view[k]
 	if v == nil {
 		if !put {
-			t.mu.Unlock()
-			return
+			return nil
 		}
 		v = newChanView()
-		t.view[k] = v
+		view[k] = v
 	}
+	var out []transition
+	rev := e.Revision()
 	switch {
 	case parts[0] == "o" && len(parts) == 4:
 		n := 0
@@ -185,12 +262,12 @@ func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
 		before := v.total
 		switch v.setOcc(node, n) {
 		case 1:
-			out = append(out, transition{kind: 3, k: k, revison: e.Revision()})
+			out = append(out, transition{kind: 3, k: k, revison: rev})
 		case -1:
-			out = append(out, transition{kind: 4, k: k, revison: e.Revision()})
+			out = append(out, transition{kind: 4, k: k, revison: rev})
 		}
 		if v.total != before {
-			out = append(out, transition{kind: 5, k: k, count: v.total, revison: e.Revision()})
+			out = append(out, transition{kind: 5, k: k, count: v.total, revison: rev})
 		}
 	case parts[0] == "m" && len(parts) == 5:
 		sock, err := bus.DecodeToken(parts[4])
@@ -205,17 +282,64 @@ func (t *Tracker) apply(e jetstream.KeyValueEntry, emit bool) {
 				break
 			}
 			if v.addSocket(s, m) {
-				out = append(out, transition{kind: 1, k: k, m: m, by: s, revison: e.Revision()})
+				out = append(out, transition{kind: 1, k: k, m: m, by: s, revison: rev})
 			}
 		} else if user, last := v.removeSocket(s); last {
-			out = append(out, transition{kind: 2, k: k, user: user, revison: e.Revision()})
+			out = append(out, transition{kind: 2, k: k, user: user, revison: rev})
 		}
 	}
 	if v.empty() {
-		delete(t.view, k)
+		delete(view, k)
 	}
-	t.mu.Unlock()
-	if !emit || t.listener == nil {
+	return out
+}
+
+// diff lists the transitions that lead from view a to view b, all named by
+// revision rev: members gone and new, occupancy and count changes.
+func diff(a, b map[chanKey]*chanView, rev uint64) []transition {
+	var out []transition
+	keys := map[chanKey]bool{}
+	for k := range a {
+		keys[k] = true
+	}
+	for k := range b {
+		keys[k] = true
+	}
+	empty := newChanView()
+	for k := range keys {
+		va, vb := a[k], b[k]
+		if va == nil {
+			va = empty
+		}
+		if vb == nil {
+			vb = empty
+		}
+		for _, id := range va.order {
+			if vb.users[id] == nil {
+				out = append(out, transition{kind: 2, k: k, user: id, revison: rev})
+			}
+		}
+		for _, id := range vb.order {
+			if va.users[id] == nil {
+				out = append(out, transition{kind: 1, k: k, m: Member{UserID: id, UserInfo: vb.users[id].info}, revison: rev})
+			}
+		}
+		switch {
+		case va.total == 0 && vb.total > 0:
+			out = append(out, transition{kind: 3, k: k, revison: rev})
+		case va.total > 0 && vb.total == 0:
+			out = append(out, transition{kind: 4, k: k, revison: rev})
+		}
+		if va.total != vb.total {
+			out = append(out, transition{kind: 5, k: k, count: vb.total, revison: rev})
+		}
+	}
+	return out
+}
+
+// emit tells the listener of transitions, in order.
+func (t *Tracker) emit(out []transition) {
+	if t.listener == nil {
 		return
 	}
 	for _, tr := range out {
@@ -244,7 +368,7 @@ func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Membe
 	t.ownMu.Lock()
 	t.members[key] = val
 	t.ownMu.Unlock()
-	if _, err := t.kv.Put(ctx, key, val); err != nil {
+	if _, err := t.bucket().Put(ctx, key, val); err != nil {
 		return fmt.Errorf("join %s: %w", channel, err)
 	}
 	return nil
@@ -260,7 +384,7 @@ func (t *Tracker) Leave(ctx context.Context, app, channel, socket string) error 
 	if !ok {
 		return nil
 	}
-	if err := t.kv.Delete(ctx, key); err != nil {
+	if err := t.bucket().Delete(ctx, key); err != nil {
 		return fmt.Errorf("leave %s: %w", channel, err)
 	}
 	return nil
@@ -293,9 +417,9 @@ func (t *Tracker) writeCount(ctx context.Context, k chanKey, n int) error {
 	key := occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
 	var err error
 	if n > 0 {
-		_, err = t.kv.Put(ctx, key, []byte(strconv.Itoa(n)))
+		_, err = t.bucket().Put(ctx, key, []byte(strconv.Itoa(n)))
 	} else {
-		err = t.kv.Delete(ctx, key)
+		err = t.bucket().Delete(ctx, key)
 	}
 	if err != nil {
 		return fmt.Errorf("count of %s: %w", k.channel, err)
@@ -351,6 +475,18 @@ func (t *Tracker) flush(ctx context.Context) {
 func (t *Tracker) Flush(ctx context.Context) { t.flush(ctx) }
 
 func (t *Tracker) refresh(ctx context.Context) {
+	// A NATS server that lost the bucket leaves the watcher waiting and
+	// every write failing: notice it here and have Run declare it again.
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err := t.bucket().Status(sctx)
+	cancel()
+	if errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound) {
+		select {
+		case t.lost <- struct{}{}:
+		default:
+		}
+		return
+	}
 	t.ownMu.Lock()
 	members := make(map[string][]byte, len(t.members))
 	for k, v := range t.members {
@@ -363,7 +499,7 @@ func (t *Tracker) refresh(ctx context.Context) {
 	t.ownMu.Unlock()
 	failed := 0
 	for k, v := range members {
-		if _, err := t.kv.Put(ctx, k, v); err != nil {
+		if _, err := t.bucket().Put(ctx, k, v); err != nil {
 			failed++
 		}
 	}

@@ -3,6 +3,7 @@ package presence
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +152,44 @@ func TestDeadNodeKeysExpire(t *testing.T) {
 	rs[1].none(t, 2500*time.Millisecond)
 	if !ts[1].Present("app", "presence-x", "alive") {
 		t.Fatal("live node's member expired although it refreshes")
+	}
+}
+
+// TestBucketLossIsRepaired deletes the bucket under running trackers (as a
+// NATS restart with memory storage did): the watchers restart, the bucket is
+// declared again, each node writes its keys again, and the views agree.
+func TestBucketLossIsRepaired(t *testing.T) {
+	ts, rs, _ := startNodes(t, 2, 5*time.Second)
+	ctx := context.Background()
+	ts[0].Join(ctx, "app", "presence-r", "1.1", Member{UserID: "a"})
+	ts[1].Join(ctx, "app", "presence-r", "2.1", Member{UserID: "b"})
+	rs[0].want(t, "added app presence-r a by n0/1.1", "added app presence-r b by n1/2.1")
+	if err := ts[0].js.DeleteKeyValue(ctx, "PUSHD_PRESENCE"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		// The bucket holds both members' keys again (declared anew and
+		// written by each node's refresh) and both views are whole.
+		keys, _ := ts[1].bucket().ListKeys(ctx)
+		n := 0
+		if keys != nil {
+			for k := range keys.Keys() {
+				if strings.HasPrefix(k, "m.") {
+					n++
+				}
+			}
+		}
+		ok := n == 2
+		for _, tr := range ts {
+			ok = ok && tr.Healthy() == nil && tr.Present("app", "presence-r", "a") && tr.Present("app", "presence-r", "b")
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("views not repaired: healthy %v/%v, node 0 members %v", ts[0].Healthy(), ts[1].Healthy(), ts[0].Members("app", "presence-r"))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -19,7 +19,7 @@ import (
 type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
-	tlsCert, tlsKey                                           string
+	tlsCert, tlsKey, pprofAddr                                string
 }
 
 func (s *settings) flags(fs *flag.FlagSet) {
@@ -35,6 +35,7 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.webhookURL, "webhook-url", "", "webhook URL of the command-line (or generated) app")
 	fs.StringVar(&s.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https:// on both ports")
 	fs.StringVar(&s.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off by default; keep it on loopback)")
 	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
 }
@@ -77,6 +78,7 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	set(&cfg.LogFormat, s.logFormat)
 	set(&cfg.TLSCert, s.tlsCert)
 	set(&cfg.TLSKey, s.tlsKey)
+	set(&cfg.PprofAddr, s.pprofAddr)
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -132,6 +133,9 @@ func run(args []string) error {
 		}
 	}()
 	go gw.Run(runCtx)
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	announce(cfg, generated, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
 
 	hup := make(chan os.Signal, 1)
@@ -160,6 +164,19 @@ func run(args []string) error {
 	_ = api.Shutdown(sctx)
 	cancelRun() // the webhook dispatcher hands back the jobs it holds
 	return nil
+}
+
+// servePprof serves the runtime profiles for performance work.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("pprof listener", slog.Any("err", err))
+	}
 }
 
 func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
