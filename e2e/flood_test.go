@@ -207,8 +207,10 @@ func TestFlood(t *testing.T) {
 		}
 		// With the socket still open, no storm channel is occupied.
 		waitNoChannels(t, s, "storm-")
-		if n := s.metric(t, "pushd_subscriptions"); n != subsBefore {
-			t.Fatalf("pushd_subscriptions = %v after the storm, want %v", n, subsBefore)
+		// At most the baseline: an earlier subtest's socket may still have
+		// been closing when it was read; the storm must add nothing.
+		if n := s.metric(t, "pushd_subscriptions"); n > subsBefore {
+			t.Fatalf("pushd_subscriptions = %v after the storm, want at most %v", n, subsBefore)
 		}
 	})
 
