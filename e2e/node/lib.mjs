@@ -311,20 +311,6 @@ export function subscribe(p, name, timeoutMs = 5000) {
   });
 }
 
-/** subscribe(), but skips the test (t.skip) when the server answers
- *  UnsupportedChannel (e.g. presence not enabled); resolves null then. */
-export async function subscribeOrSkip(t, p, name, timeoutMs = 5000) {
-  try {
-    return await subscribe(p, name, timeoutMs);
-  } catch (e) {
-    if (e.subscriptionError?.type === 'UnsupportedChannel') {
-      t.skip(`server does not support ${name}: ${e.subscriptionError.error}`);
-      return null;
-    }
-    throw e;
-  }
-}
-
 /** Subscribes and resolves with the pusher:subscription_error data; rejects
  *  if the subscription succeeds or nothing arrives in time. */
 export async function subscribeError(p, name, timeoutMs = 5000) {
