@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -93,7 +94,11 @@ func (o *outbox) flush(ws *gws.Conn) {
 		_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 		for i, f := range batch {
 			if err := ws.WriteMessage(gws.OpcodeText, f); err != nil {
-				_ = ws.NetConn().Close()
+				// gws already closing (it is writing its close frame): leave
+				// the socket to it; a real write failure ends the socket here.
+				if !errors.Is(err, gws.ErrConnClosed) {
+					_ = ws.NetConn().Close()
+				}
 				o.mu.Lock()
 				o.closing, o.q, o.writing = true, nil, false
 				o.mu.Unlock()
