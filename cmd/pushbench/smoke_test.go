@@ -92,9 +92,6 @@ func startServer(t *testing.T, bin string, args ...string) (ws, api string, pid 
 }
 
 func TestSmoke(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and starts servers")
-	}
 	pushd, raw, bench := buildAll(t)
 	pws, papi, ppid := startServer(t, pushd, "--data-dir", t.TempDir(), "--app-id", "1", "--app-key", "k", "--app-secret", "s", "--log-level", "warn")
 	rws, rapi, rpid := startServer(t, raw)
