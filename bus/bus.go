@@ -38,6 +38,11 @@ type Options struct {
 	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
 	// servers, else 1.
 	Replicas int
+	// Confirm is how long after a new channel subscription the bus checks
+	// the stream for events that did not arrive (interest takes time to
+	// spread across a NATS cluster). 0 picks 1 s when the NATS server is
+	// part of a cluster and no check on a single server; < 0 never checks.
+	Confirm time.Duration
 }
 
 // Delivery is one stored event arriving for a channel with local interest.
@@ -66,9 +71,12 @@ type Bus struct {
 	log     *slog.Logger
 	handler Handler
 
-	shards []*shard
+	shards    []*shard
+	done      chan struct{} // closed by Close: shards stop
+	closeOnce sync.Once
 
 	replicas int
+	confirm  time.Duration
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream // by app token
@@ -81,17 +89,16 @@ const (
 	deliveryShards = 16
 	shardBuffer    = 16384
 	// Header names carried by stored events.
-	hdrExclude  = "Pushd-Exclude"
-	hdrSeq      = "Nats-Sequence"
-	hdrLastSeq  = "Nats-Last-Sequence"
-	hdrTime     = "Nats-Time-Stamp"
-	unsubMarker = "" // a message with this subject marks an unsubscribe
+	hdrExclude = "Pushd-Exclude"
+	hdrSeq     = "Nats-Sequence"
+	hdrLastSeq = "Nats-Last-Sequence"
+	hdrTime    = "Nats-Time-Stamp"
 )
 
 // Open connects to NATS (starting the embedded server when opts.URL is empty)
 // and starts delivering events to h.
 func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
-	b := &Bus{log: opts.Logger, handler: h, streams: map[string]jetstream.Stream{}}
+	b := &Bus{log: opts.Logger, handler: h, streams: map[string]jetstream.Stream{}, done: make(chan struct{}), confirm: opts.Confirm}
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -154,7 +161,7 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
 		b.shards[i] = s
-		go s.run()
+		go s.run(b.done)
 	}
 	return b, nil
 }
@@ -180,6 +187,10 @@ func (b *Bus) Healthy(ctx context.Context) error {
 
 // Close drains the connection and stops the embedded server.
 func (b *Bus) Close() {
+	b.closeOnce.Do(b.close)
+}
+
+func (b *Bus) close() {
 	if b.nc != nil {
 		_ = b.nc.Drain()
 		deadline := time.Now().Add(5 * time.Second)
@@ -188,10 +199,7 @@ func (b *Bus) Close() {
 		}
 		b.nc.Close()
 	}
-	for _, s := range b.shards {
-		close(s.in)
-	}
-	b.shards = nil
+	close(b.done)
 	b.shutdownServer()
 }
 
@@ -408,33 +416,74 @@ func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
 type Subscription struct {
 	sub   *nats.Subscription
 	shard *shard
+	done  <-chan struct{}
+	check *time.Timer // the delayed check against the stream, if any
 }
 
 // Subscribe starts delivering a channel's events to the handler. It returns
-// once the NATS server has registered the interest.
+// once the NATS server has registered the interest. On a NATS cluster the
+// interest reaches the stream's leader a little later: events the channel
+// misses meanwhile are read from the stream, when the next one arrives or
+// when the check after Options.Confirm finds them, whichever is first.
 func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	subj := outSubject(EncodeToken(app), EncodeToken(channel))
 	h := fnv.New32a()
 	h.Write([]byte(subj))
 	sh := b.shards[h.Sum32()%uint32(len(b.shards))]
+	confirm := b.confirmAfter()
+	if confirm > 0 {
+		// Before the interest exists, so every event after base is owed.
+		if base, err := b.lastSeqWithin(app, time.Second); err == nil {
+			sh.enqueue(marker(markBase, subj, base), b.done)
+		}
+	}
 	sub, err := b.nc.ChanSubscribe(subj, sh.in)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", channel, err)
 	}
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
 		_ = sub.Unsubscribe()
+		sh.enqueue(marker(markUnsub, subj, 0), b.done)
 		return nil, fmt.Errorf("subscribe %s: flush: %w", channel, err)
 	}
-	return &Subscription{sub: sub, shard: sh}, nil
+	s := &Subscription{sub: sub, shard: sh, done: b.done}
+	if confirm > 0 {
+		s.check = time.AfterFunc(confirm, func() {
+			if upTo, err := b.lastSeqWithin(app, 5*time.Second); err == nil {
+				sh.enqueue(marker(markCheck, subj, upTo), b.done)
+			}
+		})
+	}
+	return s, nil
+}
+
+// confirmAfter is the delay of the check of new subscriptions (0: none).
+func (b *Bus) confirmAfter() time.Duration {
+	switch {
+	case b.confirm != 0:
+		return max(b.confirm, 0)
+	case b.ns == nil && b.nc.ConnectedClusterName() != "":
+		return time.Second
+	}
+	return 0
+}
+
+func (b *Bus) lastSeqWithin(app string, d time.Duration) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return b.LastSeq(ctx, app)
 }
 
 // Unsubscribe ends the interest; events already queued are still delivered.
 func (s *Subscription) Unsubscribe() error {
 	subj := s.sub.Subject
+	if s.check != nil {
+		s.check.Stop()
+	}
 	err := s.sub.Unsubscribe()
 	// The marker follows every queued message of this subscription, so the
 	// shard forgets the subject's position only after delivering them.
-	s.shard.in <- &nats.Msg{Subject: unsubMarker, Reply: subj}
+	s.shard.enqueue(marker(markUnsub, subj, 0), s.done)
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("unsubscribe %s: %w", subj, err)
 	}

@@ -10,8 +10,15 @@ import (
 // to the returned channel.
 func openTest(t *testing.T) (*Bus, chan Delivery) {
 	t.Helper()
+	return openTestWith(t, Options{})
+}
+
+// openTestWith is openTest with options (DataDir and Name are set here).
+func openTestWith(t *testing.T, opts Options) (*Bus, chan Delivery) {
+	t.Helper()
 	got := make(chan Delivery, 100)
-	b, err := Open(context.Background(), Options{DataDir: t.TempDir(), Name: "test"}, func(d Delivery) { got <- d })
+	opts.DataDir, opts.Name = t.TempDir(), "test"
+	b, err := Open(context.Background(), opts, func(d Delivery) { got <- d })
 	if err != nil {
 		t.Fatalf("open bus: %v", err)
 	}

@@ -9,20 +9,67 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
+// Markers travel through a shard's queue between the messages of the
+// subscriptions, so they take effect in order with them. Their subjects are
+// never valid NATS subjects; Reply names the out subject they concern and
+// the Nats-Sequence header carries a stream position.
+const (
+	// markUnsub: the subscription ended, forget the subject's position.
+	markUnsub = ""
+	// markBase: the stream's last sequence read just before subscribing.
+	// Every later event of the channel is owed, so the first one that
+	// arrives reveals whether some got lost on the way.
+	markBase = " base"
+	// markCheck: the stream's last sequence read a while after subscribing:
+	// events of the channel up to it that did not arrive are read from the
+	// stream (interest takes time to spread across a NATS cluster).
+	markCheck = " check"
+)
+
 // shard delivers the republished events of the channels hashed to it, one
 // message at a time, so a channel's events keep their stream order.
 type shard struct {
 	bus  *Bus
 	in   chan *nats.Msg
-	last map[string]uint64 // out subject -> last delivered sequence
+	last map[string]uint64 // out subject -> last delivered (or base) sequence
 }
 
-func (s *shard) run() {
-	for m := range s.in {
-		if m.Subject == unsubMarker {
-			delete(s.last, m.Reply)
-			continue
+func (s *shard) run(done <-chan struct{}) {
+	for {
+		select {
+		case m := <-s.in:
+			s.handle(m)
+		case <-done:
+			return
 		}
+	}
+}
+
+// enqueue queues m unless the bus is closed.
+func (s *shard) enqueue(m *nats.Msg, done <-chan struct{}) {
+	select {
+	case s.in <- m:
+	case <-done:
+	}
+}
+
+func marker(kind, subject string, seq uint64) *nats.Msg {
+	m := &nats.Msg{Subject: kind, Reply: subject, Header: nats.Header{}}
+	m.Header.Set(hdrSeq, strconv.FormatUint(seq, 10))
+	return m
+}
+
+func (s *shard) handle(m *nats.Msg) {
+	switch m.Subject {
+	case markUnsub:
+		delete(s.last, m.Reply)
+	case markBase:
+		if _, known := s.last[m.Reply]; !known {
+			s.last[m.Reply], _ = strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
+		}
+	case markCheck:
+		s.check(m)
+	default:
 		s.deliver(m)
 	}
 }
@@ -34,11 +81,11 @@ func (s *shard) deliver(m *nats.Msg) {
 	}
 	seq, _ := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
 	prev, _ := strconv.ParseUint(m.Header.Get(hdrLastSeq), 10, 64)
-	last := s.last[m.Subject]
+	last, known := s.last[m.Subject]
 	if seq != 0 && seq <= last {
 		return // already delivered (a gap fill got there first)
 	}
-	if last != 0 && prev > last {
+	if known && prev > last {
 		s.fill(app, channel, last, seq)
 	}
 	if seq != 0 {
@@ -48,9 +95,28 @@ func (s *shard) deliver(m *nats.Msg) {
 	s.bus.handler(Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Exclude: m.Header.Get(hdrExclude), Stored: stored})
 }
 
+// check fills what a subscription should have received up to the stream
+// position in the marker.
+func (s *shard) check(m *nats.Msg) {
+	last, known := s.last[m.Reply]
+	upTo, _ := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
+	if !known || upTo <= last {
+		return
+	}
+	app, channel, ok := splitOut(m.Reply)
+	if !ok {
+		return
+	}
+	if filled := s.fill(app, channel, last, upTo+1); filled > last {
+		s.last[m.Reply] = filled
+	}
+}
+
 // fill delivers the stored events between last and seq that this node missed
-// (a NATS reconnect, a dropped message of a slow subscription).
-func (s *shard) fill(app, channel string, last, seq uint64) {
+// (a NATS reconnect, a dropped message of a slow subscription, interest that
+// had not reached the stream's leader yet) and returns the sequence of the
+// last one it delivered (last when none).
+func (s *shard) fill(app, channel string, last, seq uint64) uint64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	missed, err := s.bus.After(ctx, app, channel, last, seq, 0)
@@ -60,9 +126,11 @@ func (s *shard) fill(app, channel string, last, seq uint64) {
 	}
 	for _, d := range missed {
 		s.bus.handler(d)
+		last = d.Seq
 	}
 	if len(missed) > 0 {
 		s.bus.log.Warn("filled a gap from the stream", slog.String("app", app), slog.String("channel", channel),
 			slog.Int("events", len(missed)))
 	}
+	return last
 }
