@@ -133,15 +133,49 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// freePort returns a loopback port that was free a moment ago.
-func freePort(t *testing.T) int {
+// portBook hands out loopback ports below the kernel's ephemeral range
+// (32768 and up here), each once per test binary. A port from bind(:0) can
+// be handed out again, or be taken by an outgoing connection, before the
+// server meant to listen on it binds it: a NATS route then dialed another
+// node's HTTP port and the cluster never formed.
+type portBook struct {
+	mu   sync.Mutex
+	next int
+}
+
+const (
+	firstTestPort = 20000
+	lastTestPort  = 32767
+)
+
+var ports = &portBook{next: firstTestPort}
+
+func (b *portBook) take(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for tries := 0; tries <= lastTestPort-firstTestPort; tries++ {
+		p := b.next
+		b.next++
+		if b.next > lastTestPort {
+			b.next = firstTestPort
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
+		if err != nil {
+			continue // in use by something else
+		}
+		l.Close()
+		return p
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free loopback port in %d-%d", firstTestPort, lastTestPort)
+	return 0
+}
+
+// freePort returns a loopback port that is free and was never handed out
+// before in this test binary.
+func freePort(t testing.TB) int {
+	t.Helper()
+	return ports.take(t)
 }
 
 // startPushd starts the server with testApps plus extraConfig (YAML lines

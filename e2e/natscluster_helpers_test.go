@@ -795,13 +795,8 @@ func (n *nodeScript) wait(within time.Duration) {
 	}
 }
 
-// anyPort is freePort for any testing.TB.
+// anyPort is freePort.
 func anyPort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return freePort(t)
 }
