@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -137,7 +139,7 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
 		b.shutdownServer()
-		return nil, fmt.Errorf("connect nats: %w", err)
+		return nil, fmt.Errorf("connect nats: %w%s", err, tlsClosedHint(err, opts.Auth))
 	}
 	b.nc = nc
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
@@ -164,6 +166,20 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		go s.run(b.done)
 	}
 	return b, nil
+}
+
+// tlsClosedHint explains a TLS connection the server closed right after the
+// handshake: under TLS 1.3 a refused client certificate shows up only as the
+// connection closing (broken pipe, reset, EOF) on the first write or read.
+func tlsClosedHint(err error, a config.NATSAuth) string {
+	if !errors.Is(err, nats.ErrTLS) ||
+		!(errors.Is(err, io.EOF) || errors.Is(err, syscall.EPIPE) || errors.Is(err, syscall.ECONNRESET)) {
+		return ""
+	}
+	if a.CertFile == "" {
+		return " (the server probably requires a client certificate: set nats cert_file and key_file)"
+	}
+	return " (the server probably rejected the client certificate " + a.CertFile + ")"
 }
 
 // Ready reports whether NATS is connected.
