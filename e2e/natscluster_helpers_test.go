@@ -409,14 +409,22 @@ type rrBalancer struct {
 	refuse time.Time // connections before this are closed at once (cut)
 }
 
-// cut closes every open connection and refuses new ones for d: a network
-// cut between the clients and the backends.
-func (b *rrBalancer) cut(d time.Duration) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.refuse = time.Now().Add(d)
-	for c := range b.conns {
-		c.Close()
+// cutAll cuts the network between clients and backends of every balancer
+// for d: first each refuses new connections, then each closes its open ones,
+// so a client cut from one cannot reconnect through another meanwhile.
+func cutAll(bs []*rrBalancer, d time.Duration) {
+	until := time.Now().Add(d)
+	for _, b := range bs {
+		b.mu.Lock()
+		b.refuse = until
+		b.mu.Unlock()
+	}
+	for _, b := range bs {
+		b.mu.Lock()
+		for c := range b.conns {
+			c.Close()
+		}
+		b.mu.Unlock()
 	}
 }
 
@@ -487,7 +495,7 @@ func (b *rrBalancer) proxy(c net.Conn) {
 		return
 	}
 	b.mu.Lock()
-	if b.closed {
+	if b.closed || time.Now().Before(b.refuse) {
 		b.mu.Unlock()
 		c.Close()
 		be.Close()

@@ -274,9 +274,7 @@ func TestNATSClusterNATSNodeKill(t *testing.T) {
 	// refused): it misses what the others store meanwhile and must fill the
 	// gap from the stream when the next event arrives.
 	load("gateway 2 cut from NATS for 1 s", 0, 150, func() {
-		for _, p := range proxies {
-			p.cut(time.Second)
-		}
+		cutAll(proxies, time.Second)
 	})
 	eventually(t, "gateway 2 fills its gap from the stream", 15*time.Second, func() string {
 		if !strings.Contains(gws[2].log.String(), "filled a gap") {
