@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -84,7 +85,13 @@ type App struct {
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
-	// WebhookEvents limits which webhook events are sent (empty: all).
+	// WebhookEvents limits which webhook events are sent (empty: all but
+	// subscription_count). Naming subscription_count here is also the app's
+	// "subscription counting" switch, as Pusher has one setting for both:
+	// the subscription_count webhook and the
+	// pusher_internal:subscription_count event to every subscriber of a
+	// public or private channel (never presence) whose count changed. To
+	// get the client event without webhooks, name it and set no URL.
 	WebhookEvents []string `yaml:"webhook_events"`
 	// WebhookNames is "pusher" (default) or "webman": webman/push's names
 	// (channel_added, channel_removed, user_added, user_removed) sent to
@@ -94,6 +101,18 @@ type App struct {
 	UserHookURL    string `yaml:"user_hook"`
 
 	Limits `yaml:",inline"`
+}
+
+// SubscriptionCountEvent is the webhook event name that switches on
+// subscription counting when WebhookEvents names it.
+const SubscriptionCountEvent = "subscription_count"
+
+// SubscriptionCounting reports whether the app has Pusher's "subscription
+// counting" on: WebhookEvents names subscription_count. It governs both the
+// subscription_count webhook and the pusher_internal:subscription_count
+// client event.
+func (a *App) SubscriptionCounting() bool {
+	return slices.Contains(a.WebhookEvents, SubscriptionCountEvent)
 }
 
 // Limits are the per-app limits; zero means the Pusher default.

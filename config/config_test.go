@@ -247,3 +247,27 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestSubscriptionCounting(t *testing.T) {
+	c, err := Parse([]byte(`
+apps:
+  - key: on
+    secret: s
+    webhook_events: [channel_occupied, subscription_count]
+  - key: off
+    secret: s
+  - key: filtered
+    secret: s
+    webhook_events: [channel_occupied]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"on": true, "off": false, "filtered": false}
+	for i := range c.Apps {
+		a := &c.Apps[i]
+		if got := a.SubscriptionCounting(); got != want[a.Key] {
+			t.Errorf("app %s: SubscriptionCounting() = %v, want %v", a.Key, got, want[a.Key])
+		}
+	}
+}

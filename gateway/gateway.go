@@ -100,6 +100,7 @@ type Gateway struct {
 
 	countMu   sync.Mutex
 	countSent map[chanKey]time.Time // last subscription_count webhook per channel
+	subCounts subCounts             // subscription_count client events waiting or recent
 	drain     atomic.Bool
 }
 
@@ -134,6 +135,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	}
 	g.clients.init()
 	g.countSent = map[chanKey]time.Time{}
+	g.subCounts.m = map[chanKey]*countState{}
 	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}

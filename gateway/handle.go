@@ -156,6 +156,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		after = g.sendCached(c, ch)
 	}
 	s.release(after)
+	g.noteCount(a.Key, ch, 0, false)
 }
 
 // sendCached sends a cache channel's last event, or pusher:cache_miss, and

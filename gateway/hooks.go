@@ -54,10 +54,14 @@ func (g *Gateway) memberRemovedHook(app, ch, userID string, rev uint64) {
 }
 
 // wanted applies the app's webhook event filter. subscription_count is
-// opt-in (it fires on every subscribe): only an explicit filter sends it.
+// opt-in (it fires on every subscribe): only the app's subscription
+// counting switch, an explicit filter naming it, sends it.
 func wanted(a *app, name string) bool {
+	if name == webhook.SubscriptionCount {
+		return a.SubscriptionCounting()
+	}
 	if len(a.WebhookEvents) == 0 {
-		return name != webhook.SubscriptionCount
+		return true
 	}
 	for _, n := range a.WebhookEvents {
 		if n == name {
@@ -73,9 +77,9 @@ func (g *Gateway) uniqueID(kind, socketID string) string {
 	return kind + "/" + socketID + "/" + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
-// CountChanged queues a subscription_count webhook; above 100 subscribers a
+// countHook queues a subscription_count webhook; above 100 subscribers a
 // channel reports at most every 5 s, as Pusher does.
-func (g *Gateway) CountChanged(app, ch string, count int, rev uint64) {
+func (g *Gateway) countHook(app, ch string, count int, rev uint64) {
 	if ch == onlineChannel || g.webhooks == nil {
 		return
 	}

@@ -49,6 +49,9 @@ type subscription struct {
 	memberAfter atomic.Uint64
 	held        atomic.Bool
 	after       atomic.Uint64 // deliver only events with a greater sequence
+	// counted is the last subscription_count sent to this subscriber (0:
+	// none yet); written only by the channel's count sender.
+	counted atomic.Int64
 
 	mu      sync.Mutex
 	pending []delivery
@@ -160,6 +163,25 @@ func (h *hub) deliver(d delivery) {
 		}
 	}
 	sh.mu.RUnlock()
+}
+
+// each calls f for every local subscriber of a channel and returns how many
+// there are; f runs under the shard's read lock and must not block.
+func (h *hub) each(app, channel string, f func(*subscription)) int {
+	k := chanKey{app, channel}
+	sh := h.shard(k)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	hc := sh.channels[k]
+	if hc == nil {
+		return 0
+	}
+	if f != nil {
+		for _, s := range hc.subs {
+			f(s)
+		}
+	}
+	return len(hc.subs)
 }
 
 func (s *subscription) offer(d delivery) {
