@@ -149,3 +149,6 @@ require (
 )
 
 tool github.com/go-task/task/v3/cmd/task
+
+// gws v1.8.9 with a fix of its 64-bit frame length check: third_party/gws/README.md.
+replace github.com/lxzan/gws => ./third_party/gws
