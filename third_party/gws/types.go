@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"runtime"
 	"unsafe"
@@ -243,7 +244,13 @@ func (c *frameHeader) Parse(reader io.Reader) (int, error) {
 		if err := internal.ReadN(reader, (*c)[2:10]); err != nil {
 			return 0, err
 		}
-		payloadLength = int(binary.BigEndian.Uint64((*c)[2:10]))
+		// Pushd patch: RFC 6455 §5.2, the most significant bit MUST be 0.
+		// Upstream converts it to a negative int and panics on it.
+		var n = binary.BigEndian.Uint64((*c)[2:10])
+		if n > uint64(math.MaxInt) {
+			return 0, internal.CloseProtocolError
+		}
+		payloadLength = int(n)
 	default:
 		payloadLength = int(lengthCode)
 	}
