@@ -2,6 +2,8 @@ package js
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"os"
 	"path/filepath"
@@ -39,7 +41,7 @@ func assemble(t *testing.T, v variant) []byte {
 	b.WriteString("/*! Pushd " + v.file + " — " + v.what + ".\n")
 	b.WriteString(" * webman/push compatible Pusher protocol 7 client with resume. Served by pushd at /" + v.file + ".\n")
 	b.WriteString(" * Generated from js/src by `go generate ./js`: edit js/src, not this file. */\n")
-	body := read("core.js") + "\n" + read(v.env)
+	body := read("core.js") + "\n" + read(v.env) + "\n" + vendorNacl(read)
 	if v.module {
 		b.WriteString(body)
 		b.WriteString("\nexport { Push };\nexport default Push;\n")
@@ -54,6 +56,43 @@ func assemble(t *testing.T, v variant) []byte {
 	b.WriteString(body)
 	b.WriteString("\nreturn Push;\n});\n")
 	return b.Bytes()
+}
+
+// tweetnacl is the vendored NaCl implementation behind private-encrypted-
+// channels: nacl-fast.min.js of the npm package, unchanged. The sum pins the
+// file (npm's tarball tweetnacl-1.0.3.tgz has integrity
+// sha512-6rt+RN7aOi1nGMyC4Xa5DdYiukl2UWCbcJft7YhxReBGQD7OAM8Pbxw6YMo4r2diNEA8FEmu32YOn9rhaiE5yw==).
+const (
+	tweetnaclVersion = "1.0.3"
+	tweetnaclFile    = "vendor/tweetnacl/nacl-fast.min.js"
+	tweetnaclSHA256  = "3ec535c004aeeb225785d8e93fb33bf99f52e399bd7dfc01969b5629baea5131"
+)
+
+// vendorNacl wraps tweetnacl in naclFactory(module), which core.js calls the
+// first time an encrypted channel needs it. The parameters module, require
+// and self shadow the globals tweetnacl looks for, so that it exports into
+// the object it is given, sets no global nacl, and never calls
+// require('crypto') (bundlers, mini-programs): without them it has no random
+// source, which decryption does not need.
+func vendorNacl(read func(string) string) string {
+	return "// ---- vendor: tweetnacl-js " + tweetnaclVersion + " ------------------------------------------------------\n" +
+		"/*! tweetnacl-js " + tweetnaclVersion + " nacl-fast.min.js (npm tweetnacl@" + tweetnaclVersion + "), https://github.com/dchest/tweetnacl-js\n" +
+		" * Public domain (The Unlicense): js/src/vendor/tweetnacl/LICENSE. Unchanged between the markers. */\n" +
+		"function naclFactory(module, require, self) {\n" +
+		"// ---- begin " + tweetnaclFile + "\n" +
+		read(tweetnaclFile) +
+		"// ---- end " + tweetnaclFile + "\n" +
+		"return module.exports;\n}\n"
+}
+
+func TestVendoredTweetnacl(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("src", tweetnaclFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != tweetnaclSHA256 {
+		t.Fatalf("%s is not tweetnacl %s's nacl-fast.min.js (sha256 %x)", tweetnaclFile, tweetnaclVersion, sum)
+	}
 }
 
 func TestGeneratedFilesUpToDate(t *testing.T) {

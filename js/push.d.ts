@@ -22,6 +22,7 @@ export interface EventMetadata {
 export interface AuthData {
   auth: string;
   channel_data?: string;
+  /** private-encrypted- channels (required there): the channel's 32-byte key in base64. */
   shared_secret?: string;
 }
 
@@ -106,6 +107,8 @@ export interface Members {
   toArray(): Member[];
 }
 
+/** One subscription. On a private-encrypted- channel listeners get the data decrypted with the key from the
+ *  auth answer's shared_secret; an event that does not decrypt is dropped with a console warning. */
 export interface Channel extends Emitter {
   readonly name: string;
   readonly channelName: string;
@@ -116,7 +119,8 @@ export interface Channel extends Emitter {
   /** Presence channels only. */
   members?: Members;
   subscriptionCount?: number;
-  /** Sends a client event ('client-…'); queued until subscribed. False when refused locally. */
+  /** Sends a client event ('client-…'); queued until subscribed. False when refused locally.
+   *  @throws Error named 'UnsupportedFeature' on a private-encrypted- channel (nothing is sent), as pusher-js does. */
   trigger(event: string, data?: any): boolean;
   unsubscribe(): void;
 }

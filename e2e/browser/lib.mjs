@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import Pusher from 'pusher';
 
 function need(name) {
   const v = process.env[name];
@@ -61,6 +62,24 @@ export function channelAuth(socketId, channel, channelData) {
   return `${env.key}:${sig}`;
 }
 
+/** The app's master key for private-encrypted- channels, random for each run. */
+export const encryptionMasterKeyBase64 = crypto.randomBytes(32).toString('base64');
+
+/**
+ * The app's backend as Pusher's Node SDK (pusher 5) on pushd's HTTP API,
+ * holding masterKeyBase64: it authorizes channels (with shared_secret for
+ * private-encrypted- ones) and triggers, encrypting for encrypted channels.
+ */
+export function backendSDK(masterKeyBase64 = encryptionMasterKeyBase64) {
+  return new Pusher({
+    appId: env.appId, key: env.key, secret: env.secret, host: env.apiHost, port: env.apiPort, useTLS: false, timeout: 8000,
+    encryptionMasterKeyBase64: masterKeyBase64,
+  });
+}
+
+/** The backend with the run's master key. */
+export const backend = backendSDK();
+
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
 /** Triggers an event through the signed HTTP API; data objects are JSON-encoded. */
@@ -102,15 +121,29 @@ export async function restartServer() {
   await waitUntil(() => fs.existsSync(done), 'the harness to restart pushd', 40000);
 }
 
+/** The default answer of the site's auth endpoint (see startSite). */
+function siteAuth(channel, socketId, query) {
+  if (channel.startsWith('presence-')) {
+    const user = query.get('user') ?? 'anon';
+    const channelData = JSON.stringify({ user_id: user, user_info: { name: `User ${user}` } });
+    return { auth: channelAuth(socketId, channel, channelData), channel_data: channelData };
+  }
+  if (channel.startsWith('private-encrypted-')) return backend.authorizeChannel(socketId, channel);
+  return { auth: channelAuth(socketId, channel) };
+}
+
 const mime = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css', '.png': 'image/png', '.svg': 'image/svg+xml' };
 
 /**
  * The app's web server: pages registered with page(), static directories
  * with dir(), and a real auth endpoint at POST /auth signing with the app
  * secret. /auth?user=ID answers presence channels with user ID; channels
- * whose name contains "forbidden" get 403 Forbidden, as webman's backend does.
+ * whose name contains "forbidden" get 403 Forbidden, as webman's backend does;
+ * private-encrypted- channels are answered by the Pusher SDK (backend), with
+ * their shared_secret. authorize({channel, socketId, query}), when given,
+ * answers first: an object is the answer, undefined leaves it to the above.
  */
-export async function startSite() {
+export async function startSite({ authorize } = {}) {
   const pages = new Map();
   const dirs = [];
   const authRequests = [];
@@ -131,12 +164,12 @@ export async function startSite() {
           return;
         }
         let answer;
-        if (channel.startsWith('presence-')) {
-          const user = url.searchParams.get('user') ?? 'anon';
-          const channelData = JSON.stringify({ user_id: user, user_info: { name: `User ${user}` } });
-          answer = { auth: channelAuth(socketId, channel, channelData), channel_data: channelData };
-        } else {
-          answer = { auth: channelAuth(socketId, channel) };
+        try {
+          answer = authorize?.({ channel, socketId, query: url.searchParams }) ?? siteAuth(channel, socketId, url.searchParams);
+        } catch (e) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(String(e));
+          return;
         }
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(answer));

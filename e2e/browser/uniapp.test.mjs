@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { assetBase, env, restartServer, startProxy, startSite, trigger, uniq, waitUntil, wsURL } from './lib.mjs';
+import { assetBase, backend, env, restartServer, startProxy, startSite, trigger, uniq, waitUntil, wsURL } from './lib.mjs';
 
 /**
  * A uni-app runtime's socket and request API (one global socket; each on*
@@ -142,6 +142,19 @@ test('uni: private channel through uni.request to the auth endpoint; refusal is 
   await waitUntil(() => bad.subErrors.length, 'subscription_error');
   assert.equal(bad.subErrors[0].status, 403);
   assert.equal(p.connection.state, 'connected');
+});
+
+test('uni: encrypted channel: shared_secret through uni.request, SDK-encrypted events decrypted, client events refused', async () => {
+  const p = client();
+  const ch = subscribe(p, uniq('private-encrypted-uni'));
+  ch.on('secret', (d) => ch.events.push(d));
+  await waitUntil(() => ch.succeeded, 'encrypted subscribed');
+  const sent = [{ text: 'héllo 😀' }, 'two', { big: 'ж'.repeat(2500) }];
+  for (const d of sent) await backend.trigger(ch.name, 'secret', d);
+  await waitUntil(() => ch.events.length >= sent.length, 'decrypted events');
+  assert.deepEqual(ch.events, sent);
+  assert.throws(() => ch.trigger('client-x', {}), { name: 'UnsupportedFeature' });
+  assert.equal(globalThis.nacl, undefined, 'the vendored tweetnacl sets no global');
 });
 
 test('uni: client events between two uni clients', async () => {

@@ -83,6 +83,10 @@ function parseMaybeJSON(data) {
   }
 }
 
+function warn(message) {
+  if (typeof console !== 'undefined' && console.warn) console.warn('Push: ' + message);
+}
+
 function formEncode(obj) {
   var parts = [];
   for (var k in obj) {
@@ -91,6 +95,104 @@ function formEncode(obj) {
     }
   }
   return parts.join('&');
+}
+
+// ---- end-to-end encrypted channels (private-encrypted-) ------------------------
+// As in pusher-js: the auth answer carries the channel's key (shared_secret,
+// base64 of 32 bytes) and each event's data is {"nonce", "ciphertext"} (base64)
+// sealed with NaCl secretbox (XSalsa20-Poly1305). The cryptography is
+// tweetnacl's (vendored, see naclFactory at the end of the file); only the
+// base64 and UTF-8 decoding around it are written here.
+
+var nacl = null;
+
+// loadNacl runs the vendored tweetnacl the first time an encrypted channel
+// needs it, so that pages without one never execute it.
+function loadNacl() {
+  if (!nacl) nacl = naclFactory({ exports: {} });
+  return nacl;
+}
+
+var B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+// base64Decode returns the bytes of standard base64 text (padding optional),
+// or null when s is not base64.
+function base64Decode(s) {
+  if (typeof s !== 'string') return null;
+  s = s.replace(/={1,2}$/, '');
+  if (s.length % 4 === 1) return null;
+  var out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  var acc = 0;
+  var bits = 0;
+  var j = 0;
+  for (var i = 0; i < s.length; i++) {
+    var v = B64.indexOf(s.charAt(i));
+    if (v < 0) return null;
+    acc = ((acc << 6) | v) & 0xffff;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[j++] = (acc >> bits) & 0xff;
+    }
+  }
+  return out;
+}
+
+// utf8Decode turns UTF-8 bytes into a string as TextDecoder does (which
+// mini-programs lack): each malformed sequence becomes one U+FFFD.
+function utf8Decode(b) {
+  var s = '';
+  var units = [];
+  for (var i = 0; i < b.length;) {
+    var c = b[i++];
+    var n = c < 0x80 ? 0 : c >= 0xc2 && c < 0xe0 ? 1 : c >= 0xe0 && c < 0xf0 ? 2 : c >= 0xf0 && c < 0xf5 ? 3 : -1;
+    var cp = n < 0 ? 0xfffd : c & (0x7f >> n);
+    // the bounds of the next byte exclude overlong forms, surrogates and > U+10FFFF
+    var lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    var hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    for (var k = 0; k < n; k++) {
+      if (i >= b.length || b[i] < lo || b[i] > hi) {
+        cp = 0xfffd;
+        break;
+      }
+      cp = (cp << 6) | (b[i++] & 0x3f);
+      lo = 0x80;
+      hi = 0xbf;
+    }
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      units.push(0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+    } else {
+      units.push(cp);
+    }
+    if (units.length >= 4096) {
+      s += String.fromCharCode.apply(null, units);
+      units = [];
+    }
+  }
+  return s + String.fromCharCode.apply(null, units);
+}
+
+// channelKey reads the shared_secret of an auth answer for an encrypted
+// channel: the 32-byte key, or null.
+function channelKey(auth) {
+  var key = auth ? base64Decode(auth.shared_secret) : null;
+  return key && key.length === loadNacl().secretbox.keyLength ? key : null;
+}
+
+// openEvent decrypts an encrypted channel's event data with key:
+// {data} when it opens, {error} when the data is not an encrypted event at
+// all, and null when the key does not open it.
+function openEvent(key, data) {
+  var box = loadNacl().secretbox;
+  if (!data || typeof data !== 'object') return { error: 'expected {"nonce", "ciphertext"}, got ' + typeof data };
+  var nonce = base64Decode(data.nonce);
+  var sealed = base64Decode(data.ciphertext);
+  if (!nonce || nonce.length !== box.nonceLength) return { error: 'the nonce is not ' + box.nonceLength + ' bytes of base64' };
+  if (!sealed || sealed.length < box.overheadLength) return { error: 'the ciphertext is not base64 of at least ' + box.overheadLength + ' bytes' };
+  var plain = key ? box.open(sealed, nonce, key) : null;
+  if (!plain) return null;
+  return { data: parseMaybeJSON(utf8Decode(plain)) };
 }
 
 // ---- presence members -----------------------------------------------------
@@ -159,13 +261,23 @@ function Channel(push, name) {
   this.lastSeq = 0; // stream position of the last event seen (resume)
   this._socketId = null; // socket the subscription was confirmed on
   this._attempt = 0;
+  this._encrypted = name.indexOf('private-encrypted-') === 0;
+  this._key = null; // encrypted channels: the key from the auth answer
+  this._held = null; // encrypted channels: events waiting for a key fetched again
   if (name.indexOf('presence-') === 0) this.members = new Members();
 }
 inherit(Channel);
 
 // trigger sends a client event (name must start with client-). It is queued
 // until the subscription is confirmed; returns false when refused locally.
+// On an encrypted channel it throws, as pusher-js does: client events there
+// would travel in clear text.
 Channel.prototype.trigger = function (event, data) {
+  if (this._encrypted) {
+    var err = new Error("client events are not supported on encrypted channels: '" + event + "' was not sent on " + this.name);
+    err.name = 'UnsupportedFeature';
+    throw err;
+  }
   if (typeof event !== 'string' || event.indexOf('client-') !== 0) {
     this.push.connection._error('ClientEventError', null, "client event '" + event + "' must start with 'client-'");
     return false;
@@ -588,6 +700,10 @@ Push.prototype._subscribe = function (ch) {
   }
   this._authorize(ch.name, socketId, function (err, auth) {
     if (self.channels[ch.name] !== ch || conn.socket_id !== socketId || attempt !== ch._attempt) return;
+    if (!err && ch._encrypted) {
+      ch._key = channelKey(auth);
+      if (!ch._key) err = { type: 'AuthError', error: 'the auth answer for encrypted channel ' + ch.name + ' has no "shared_secret" (base64 of 32 bytes)', status: 200 };
+    }
     if (err) {
       ch.subscriptionPending = false;
       ch.emit('pusher:subscription_error', err);
@@ -704,6 +820,52 @@ Push.prototype._onFrame = function (frame) {
     ch.lastSeq = frame.seq;
     meta.seq = frame.seq;
   }
+  if (ch._encrypted && ev.indexOf('pusher:') !== 0) {
+    this._onEncrypted(ch, [ev, data, meta]);
+    return;
+  }
+  this._deliver(ch, ev, data, meta);
+};
+
+Push.prototype._deliver = function (ch, ev, data, meta) {
   ch.emit(ev, data, meta);
   this.emit(ev, data, meta);
+};
+
+// _onEncrypted decrypts and delivers an event [name, data, meta] of an
+// encrypted channel. When the channel's key does not open it (the app may
+// have rotated its master key) the key is fetched again from the auth
+// endpoint, once, and the event retried with it, as pusher-js does; an event
+// that still does not open is dropped with a warning. Events arriving while
+// the key is fetched wait, so that the order is kept.
+Push.prototype._onEncrypted = function (ch, e) {
+  if (ch._held) {
+    ch._held.push(e);
+    return;
+  }
+  var r = openEvent(ch._key, e[1]);
+  if (r && r.error) {
+    warn('dropped ' + e[0] + ' on ' + ch.name + ': ' + r.error);
+    return;
+  }
+  if (r) {
+    this._deliver(ch, e[0], r.data, e[2]);
+    return;
+  }
+  var self = this;
+  ch._held = [e];
+  this._authorize(ch.name, this.connection.socket_id, function (err, auth) {
+    var held = ch._held;
+    ch._held = null;
+    if (self.channels[ch.name] !== ch) return;
+    var key = err ? null : channelKey(auth);
+    if (key) ch._key = key;
+    else warn('could not fetch the key of ' + ch.name + ' again: ' + (err ? err.error : 'the auth answer has no "shared_secret" (base64 of 32 bytes)'));
+    for (var i = 0; i < held.length; i++) {
+      var h = held[i];
+      var o = openEvent(ch._key, h[1]);
+      if (o && !o.error) self._deliver(ch, h[0], o.data, h[2]);
+      else warn('dropped ' + h[0] + ' on ' + ch.name + ': ' + (o ? o.error : 'it does not decrypt with the channel\'s key'));
+    }
+  });
 };
