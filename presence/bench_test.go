@@ -109,3 +109,25 @@ func BenchmarkJoinLeave(b *testing.B) { joinLeave(b, 1) }
 // BenchmarkJoinLeaveParallel is BenchmarkJoinLeave with 64 sockets joining
 // and leaving at once, as on a busy gateway.
 func BenchmarkJoinLeaveParallel(b *testing.B) { joinLeave(b, 64) }
+
+// BenchmarkRefresh: one op rewrites the keys of 2,000 presence members and
+// 100 channel counts, as a gateway does every TTL/3 to keep them alive.
+func BenchmarkRefresh(b *testing.B) {
+	tr, c := benchTracker(b)
+	ctx := context.Background()
+	const members = 2000
+	for i := range members {
+		ch := fmt.Sprintf("presence-%d", i%100)
+		if err := tr.Join(ctx, "app", ch, fmt.Sprintf("1.%d", i), Member{UserID: fmt.Sprintf("u%d", i)}); err != nil {
+			b.Fatal(err)
+		}
+		tr.SetCount("app", ch, i/100+1)
+	}
+	waitFor(b, "member_added", &c.added, members)
+	b.ResetTimer()
+	for range b.N {
+		tr.refresh(ctx)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(members+100)*float64(b.N)/b.Elapsed().Seconds(), "keys/s")
+}

@@ -460,14 +460,32 @@ func (t *Tracker) flush(ctx context.Context) {
 	}
 	clear(t.dirty)
 	t.ownMu.Unlock()
+	puts := map[string][]byte{}
+	keys := map[string]chanKey{}
 	for k, n := range batch {
+		if n > 0 {
+			key := occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
+			puts[key], keys[key] = []byte(strconv.Itoa(n)), k
+			continue
+		}
 		if err := t.writeCount(ctx, k, n); err != nil {
 			t.log.Warn("presence count", slog.Any("err", err))
-			t.ownMu.Lock()
-			t.dirty[k] = true // retried on the next flush
-			t.ownMu.Unlock()
+			t.markDirty(k)
 		}
 	}
+	if failed, err := t.putAll(ctx, puts); err != nil {
+		t.log.Warn("presence counts", slog.Any("err", err))
+		for _, key := range failed {
+			t.markDirty(keys[key])
+		}
+	}
+}
+
+// markDirty has a count written again on the next flush.
+func (t *Tracker) markDirty(k chanKey) {
+	t.ownMu.Lock()
+	t.dirty[k] = true
+	t.ownMu.Unlock()
 }
 
 // Flush writes pending count changes now; a draining node calls it after
@@ -487,29 +505,45 @@ func (t *Tracker) refresh(ctx context.Context) {
 		}
 		return
 	}
+	t.rewrite(ctx, t.ownKeys())
+}
+
+// ownKeys returns this node's member and count keys with their values.
+func (t *Tracker) ownKeys() map[string][]byte {
 	t.ownMu.Lock()
-	members := make(map[string][]byte, len(t.members))
+	defer t.ownMu.Unlock()
+	keys := make(map[string][]byte, len(t.members)+len(t.counts))
 	for k, v := range t.members {
-		members[k] = v
+		keys[k] = v
 	}
-	counts := make(map[chanKey]int, len(t.counts))
 	for k, n := range t.counts {
-		counts[k] = n
+		if n > 0 {
+			keys[occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)] = []byte(strconv.Itoa(n))
+		}
+	}
+	return keys
+}
+
+// rewrite writes own keys again (resetting their TTL).
+func (t *Tracker) rewrite(ctx context.Context, members map[string][]byte) {
+	if _, err := t.putAll(ctx, members); err != nil {
+		t.log.Warn("presence refresh incomplete", slog.Any("err", err))
+	}
+	// A member that left while its key was being refreshed may have been
+	// written back after its Leave deleted it: delete it again, or it would
+	// stay a ghost until its key expires.
+	var gone []string
+	t.ownMu.Lock()
+	for k := range members {
+		if _, still := t.members[k]; !still && strings.HasPrefix(k, "m.") {
+			gone = append(gone, k)
+		}
 	}
 	t.ownMu.Unlock()
-	failed := 0
-	for k, v := range members {
-		if _, err := t.bucket().Put(ctx, k, v); err != nil {
-			failed++
+	for _, k := range gone {
+		if err := t.bucket().Delete(ctx, k); err != nil {
+			t.log.Warn("presence refresh: delete a member that left", slog.Any("err", err))
 		}
-	}
-	for k, n := range counts {
-		if err := t.writeCount(ctx, k, n); err != nil {
-			failed++
-		}
-	}
-	if failed > 0 {
-		t.log.Warn("presence refresh incomplete", slog.Int("failed", failed))
 	}
 }
 
