@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -77,8 +78,9 @@ type Bus struct {
 	done      chan struct{} // closed by Close: shards stop
 	closeOnce sync.Once
 
-	replicas int
-	confirm  time.Duration
+	replicas  int
+	confirm   time.Duration
+	confirmer *confirmer
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream // by app token
@@ -101,6 +103,7 @@ const (
 // and starts delivering events to h.
 func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	b := &Bus{log: opts.Logger, handler: h, streams: map[string]jetstream.Stream{}, done: make(chan struct{}), confirm: opts.Confirm}
+	b.confirmer = newConfirmer(b)
 	if b.log == nil {
 		b.log = slog.Default()
 	}
@@ -433,7 +436,7 @@ type Subscription struct {
 	sub   *nats.Subscription
 	shard *shard
 	done  <-chan struct{}
-	check *time.Timer // the delayed check against the stream, if any
+	check *atomic.Bool // cancels the delayed check against the stream, if any
 }
 
 // Subscribe starts delivering a channel's events to the handler. It returns
@@ -449,7 +452,7 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	confirm := b.confirmAfter()
 	if confirm > 0 {
 		// Before the interest exists, so every event after base is owed.
-		if base, err := b.lastSeqWithin(app, time.Second); err == nil {
+		if base, err := b.confirmer.base(app); err == nil {
 			sh.enqueue(marker(markBase, subj, base), b.done)
 		}
 	}
@@ -464,37 +467,16 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	}
 	s := &Subscription{sub: sub, shard: sh, done: b.done}
 	if confirm > 0 {
-		s.check = time.AfterFunc(confirm, func() {
-			if upTo, err := b.lastSeqWithin(app, 5*time.Second); err == nil {
-				sh.enqueue(marker(markCheck, subj, upTo), b.done)
-			}
-		})
+		s.check = b.confirmer.schedule(app, sh, subj, confirm)
 	}
 	return s, nil
-}
-
-// confirmAfter is the delay of the check of new subscriptions (0: none).
-func (b *Bus) confirmAfter() time.Duration {
-	switch {
-	case b.confirm != 0:
-		return max(b.confirm, 0)
-	case b.ns == nil && b.nc.ConnectedClusterName() != "":
-		return time.Second
-	}
-	return 0
-}
-
-func (b *Bus) lastSeqWithin(app string, d time.Duration) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
-	defer cancel()
-	return b.LastSeq(ctx, app)
 }
 
 // Unsubscribe ends the interest; events already queued are still delivered.
 func (s *Subscription) Unsubscribe() error {
 	subj := s.sub.Subject
 	if s.check != nil {
-		s.check.Stop()
+		s.check.Store(true)
 	}
 	err := s.sub.Unsubscribe()
 	// The marker follows every queued message of this subscription, so the

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -91,4 +92,41 @@ func TestNoCheckOnSingleServer(t *testing.T) {
 	if d := b.confirmAfter(); d != 0 {
 		t.Fatalf("confirm delay on the embedded server: %s, want none", d)
 	}
+}
+
+// TestChecksShareStreamReads: fifty channels subscribed together, each
+// missing its first event, all get it from the checks, which cost a few
+// stream reads, not one per channel.
+func TestChecksShareStreamReads(t *testing.T) {
+	b, got := openTestWith(t, Options{Confirm: 300 * time.Millisecond})
+	const n = 50
+	var restores []func()
+	for i := range n {
+		sub, err := b.Subscribe("k.e y", fmt.Sprintf("c%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		restores = append(restores, loseInterest(t, b, sub))
+	}
+	for i := range n {
+		if _, err := b.Publish(context.Background(), "k.e y", Outgoing{Channel: fmt.Sprintf("c%d", i), Frame: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range restores {
+		r()
+	}
+	seen := map[string]bool{}
+	for range n {
+		d := next(t, got)
+		if seen[d.Channel] {
+			t.Fatalf("%s delivered twice", d.Channel)
+		}
+		seen[d.Channel] = true
+	}
+	// n base reads at most (fewer when they overlap), and the checks a handful.
+	if reads := b.confirmer.reads.Load(); reads > n+5 {
+		t.Fatalf("%d stream reads for %d subscriptions, want at most %d", reads, n, n+5)
+	}
+	t.Logf("%d stream reads for %d subscriptions", b.confirmer.reads.Load(), n)
 }
