@@ -115,13 +115,16 @@ jetstream {
   max_memory_store: 256MB
   max_file_store: 2GB
 }
-cluster {
+`, nd.Name, nd.Port, nd.HTTPPort, filepath.Join(dir, nd.Name))
+		if n > 1 { // one node is a plain server: a cluster of one waits for routes forever
+			conf += fmt.Sprintf(`cluster {
   name: pushd-test
   no_advertise: true
   listen: 127.0.0.1:%d
   routes: [%s]
 }
-`, nd.Name, nd.Port, nd.HTTPPort, filepath.Join(dir, nd.Name), nd.ClusterPort, strings.Join(routes, ", "))
+`, nd.ClusterPort, strings.Join(routes, ", "))
+		}
 		if err := os.WriteFile(nd.conf, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

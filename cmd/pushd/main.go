@@ -106,6 +106,18 @@ func run(args []string) error {
 	case <-ctx.Done():
 		return nil
 	}
+	go func() {
+		// What went offline while no node was watching (webhook.Reconcile).
+		rctx, cancel := context.WithTimeout(runCtx, time.Minute)
+		defer cancel()
+		n, err := hooks.Reconcile(rctx)
+		switch {
+		case err != nil:
+			log.Warn("webhook reconcile", slog.Any("err", err))
+		case n > 0:
+			log.Info("webhook reconcile: reporting what went offline while no node ran", slog.Int("events", n))
+		}
+	}()
 
 	var tlsCerts *certs
 	if cfg.TLSCert != "" {

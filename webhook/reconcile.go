@@ -1,0 +1,80 @@
+package webhook
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/bus"
+)
+
+// Reconcile reports what changed while no node was watching. Presence keys
+// expire on their TTL; when every node was down at that moment (a single
+// node that crashed and came back later), nobody saw those transitions, and
+// the app's backend would believe its users online forever. So a channel
+// last reported occupied that Options.State finds empty, and a member last
+// reported present that it finds absent, get their channel_vacated and
+// member_removed now, through the usual Delay: a client that comes back
+// within it undoes them, as with a page reload. Call it once the presence
+// view is built. Every node may call it: the jobs of one reported state
+// carry one id, so they are stored once. It returns how many it enqueued.
+func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
+	if d.opts.State == nil {
+		return 0, nil
+	}
+	keys, err := d.kv.ListKeys(ctx)
+	if errors.Is(err, jetstream.ErrNoKeysFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("webhook reconcile: list reported states: %w", err)
+	}
+	defer keys.Stop()
+	n := 0
+	for key := range keys.Keys() {
+		e, err := d.kv.Get(ctx, key)
+		if err != nil {
+			continue // deleted or expired meanwhile
+		}
+		var r reported
+		if json.Unmarshal(e.Value(), &r) != nil {
+			continue
+		}
+		app, ev, ok := d.gone(key, r.State)
+		if !ok {
+			continue
+		}
+		id := "reconcile." + key + "." + strconv.FormatUint(e.Revision(), 10)
+		if err := d.Enqueue(ctx, app, ev, id); err != nil {
+			return n, fmt.Errorf("webhook reconcile: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
+
+// gone returns the event that reports a reported state as over, if the
+// presence view says it is: channel_vacated for an "occupied" channel that
+// has no subscriber, member_removed for a "present" user who is absent.
+func (d *Dispatcher) gone(key, state string) (string, Event, bool) {
+	parts := strings.Split(key, ".")
+	dec := make([]string, len(parts))
+	for i, p := range parts[1:] {
+		s, err := bus.DecodeToken(p)
+		if err != nil {
+			return "", Event{}, false
+		}
+		dec[i+1] = s
+	}
+	switch {
+	case parts[0] == "c" && len(parts) == 3 && state == "occupied" && !d.opts.State.Occupied(dec[1], dec[2]):
+		return dec[1], Event{Name: ChannelVacated, Channel: dec[2]}, true
+	case parts[0] == "m" && len(parts) == 4 && state == "present" && !d.opts.State.Present(dec[1], dec[2], dec[3]):
+		return dec[1], Event{Name: MemberRemoved, Channel: dec[2], UserID: dec[3]}, true
+	}
+	return "", Event{}, false
+}
