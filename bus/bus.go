@@ -166,7 +166,7 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
 		b.shards[i] = s
-		go s.run(b.done)
+		go s.run()
 	}
 	return b, nil
 }
@@ -406,36 +406,34 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, m
 // FirstSeq returns the oldest sequence the app's stream still holds (0 when
 // it is empty), so a resume can tell whether it is too late.
 func (b *Bus) FirstSeq(ctx context.Context, app string) (uint64, error) {
-	st, err := b.stream(EncodeToken(app))
-	if err != nil {
-		return 0, err
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("stream info of %s: %w", app, err)
-	}
-	return info.State.FirstSeq, nil
+	st, err := b.state(ctx, app)
+	return st.FirstSeq, err
 }
 
 // LastSeq returns the newest sequence of the app's stream (0 when empty):
 // a resume from it replays exactly what is stored afterwards.
 func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
+	st, err := b.state(ctx, app)
+	return st.LastSeq, err
+}
+
+// state reads the app stream's state from its leader.
+func (b *Bus) state(ctx context.Context, app string) (jetstream.StreamState, error) {
 	st, err := b.stream(EncodeToken(app))
 	if err != nil {
-		return 0, err
+		return jetstream.StreamState{}, err
 	}
 	info, err := st.Info(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("stream info of %s: %w", app, err)
+		return jetstream.StreamState{}, fmt.Errorf("stream info of %s: %w", app, err)
 	}
-	return info.State.LastSeq, nil
+	return info.State, nil
 }
 
 // Subscription is local interest in one channel.
 type Subscription struct {
 	sub   *nats.Subscription
 	shard *shard
-	done  <-chan struct{}
 	check *atomic.Bool // cancels the delayed check against the stream, if any
 }
 
@@ -453,7 +451,7 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	if confirm > 0 {
 		// Before the interest exists, so every event after base is owed.
 		if base, err := b.confirmer.base(app); err == nil {
-			sh.enqueue(marker(markBase, subj, base), b.done)
+			sh.enqueue(marker(markBase, subj, base))
 		}
 	}
 	sub, err := b.nc.ChanSubscribe(subj, sh.in)
@@ -462,10 +460,10 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	}
 	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
 		_ = sub.Unsubscribe()
-		sh.enqueue(marker(markUnsub, subj, 0), b.done)
+		sh.enqueue(marker(markUnsub, subj, 0))
 		return nil, fmt.Errorf("subscribe %s: flush: %w", channel, err)
 	}
-	s := &Subscription{sub: sub, shard: sh, done: b.done}
+	s := &Subscription{sub: sub, shard: sh}
 	if confirm > 0 {
 		s.check = b.confirmer.schedule(app, sh, subj, confirm)
 	}
@@ -481,7 +479,7 @@ func (s *Subscription) Unsubscribe() error {
 	err := s.sub.Unsubscribe()
 	// The marker follows every queued message of this subscription, so the
 	// shard forgets the subject's position only after delivering them.
-	s.shard.enqueue(marker(markUnsub, subj, 0), s.done)
+	s.shard.enqueue(marker(markUnsub, subj, 0))
 	if err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 		return fmt.Errorf("unsubscribe %s: %w", subj, err)
 	}

@@ -106,7 +106,7 @@ func (c *confirmer) fire(app string) {
 	}
 	for _, p := range due {
 		if !p.stopped.Load() {
-			p.sh.enqueue(marker(markCheck, p.subject, upTo), c.b.done)
+			p.sh.enqueue(marker(markCheck, p.subject, upTo))
 		}
 	}
 }

@@ -34,22 +34,22 @@ type shard struct {
 	last map[string]uint64 // out subject -> last delivered (or base) sequence
 }
 
-func (s *shard) run(done <-chan struct{}) {
+func (s *shard) run() {
 	for {
 		select {
 		case m := <-s.in:
 			s.handle(m)
-		case <-done:
+		case <-s.bus.done:
 			return
 		}
 	}
 }
 
 // enqueue queues m unless the bus is closed.
-func (s *shard) enqueue(m *nats.Msg, done <-chan struct{}) {
+func (s *shard) enqueue(m *nats.Msg) {
 	select {
 	case s.in <- m:
-	case <-done:
+	case <-s.bus.done:
 	}
 }
 

@@ -77,8 +77,8 @@ func (g *Gateway) uniqueID(kind, socketID string) string {
 	return kind + "/" + socketID + "/" + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
-// countHook queues a subscription_count webhook; above 100 subscribers a
-// channel reports at most every 5 s, as Pusher does.
+// countHook queues a subscription_count webhook; above countLarge
+// subscribers a channel reports at most every countEveryLarge, as Pusher does.
 func (g *Gateway) countHook(app, ch string, count int, rev uint64) {
 	if ch == onlineChannel || g.webhooks == nil {
 		return
@@ -90,7 +90,7 @@ func (g *Gateway) countHook(app, ch string, count int, rev uint64) {
 	switch {
 	case count == 0:
 		delete(g.countSent, k)
-	case count > 100 && seen && now.Sub(last) < 5*time.Second:
+	case count > countLarge && seen && now.Sub(last) < countEveryLarge:
 		g.countMu.Unlock()
 		return
 	default:

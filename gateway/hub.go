@@ -185,9 +185,6 @@ func (h *hub) each(app, channel string, f func(*subscription)) int {
 }
 
 func (s *subscription) offer(d delivery) {
-	if d.rev != 0 && d.rev <= s.memberAfter.Load() {
-		return // already in the member list this subscriber got
-	}
 	if s.held.Load() {
 		s.mu.Lock()
 		if s.held.Load() {
@@ -197,10 +194,20 @@ func (s *subscription) offer(d delivery) {
 		}
 		s.mu.Unlock()
 	}
-	if d.Seq == 0 || d.Seq > s.after.Load() {
+	if s.wants(d, s.after.Load()) {
 		s.c.send(d.Frame)
 		s.c.app().rt.m.Delivered.Inc()
 	}
+}
+
+// wants tells whether the subscriber still needs d: a stored event newer
+// than after (Seq 0: not from the stream), and not a member event already
+// in the member list its subscription_succeeded carried.
+func (s *subscription) wants(d delivery, after uint64) bool {
+	if d.rev != 0 && d.rev <= s.memberAfter.Load() {
+		return false
+	}
+	return d.Seq == 0 || d.Seq > after
 }
 
 // release ends the hold: queued events newer than after are sent, in order,
@@ -209,10 +216,7 @@ func (s *subscription) release(after uint64) {
 	s.mu.Lock()
 	s.after.Store(after)
 	for _, d := range s.pending {
-		if d.rev != 0 && d.rev <= s.memberAfter.Load() {
-			continue
-		}
-		if d.Seq == 0 || d.Seq > after { // 0: member events, not in the stream
+		if s.wants(d, after) {
 			s.c.send(d.Frame)
 		}
 	}

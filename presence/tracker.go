@@ -413,15 +413,15 @@ func (t *Tracker) SetCount(app, channel string, n int) {
 	}
 }
 
-func (t *Tracker) writeCount(ctx context.Context, k chanKey, n int) error {
-	key := occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
-	var err error
-	if n > 0 {
-		_, err = t.bucket().Put(ctx, key, []byte(strconv.Itoa(n)))
-	} else {
-		err = t.bucket().Delete(ctx, key)
-	}
-	if err != nil {
+// countKey is the key of this node's subscriber count of a channel.
+func (t *Tracker) countKey(k chanKey) string {
+	return occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
+}
+
+// deleteCount removes this node's count of a channel it no longer has
+// subscribers of (counts above zero are written by putAll).
+func (t *Tracker) deleteCount(ctx context.Context, k chanKey) error {
+	if err := t.bucket().Delete(ctx, t.countKey(k)); err != nil {
 		return fmt.Errorf("count of %s: %w", k.channel, err)
 	}
 	return nil
@@ -464,11 +464,11 @@ func (t *Tracker) flush(ctx context.Context) {
 	keys := map[string]chanKey{}
 	for k, n := range batch {
 		if n > 0 {
-			key := occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
+			key := t.countKey(k)
 			puts[key], keys[key] = []byte(strconv.Itoa(n)), k
 			continue
 		}
-		if err := t.writeCount(ctx, k, n); err != nil {
+		if err := t.deleteCount(ctx, k); err != nil {
 			t.log.Warn("presence count", slog.Any("err", err))
 			t.markDirty(k)
 		}
@@ -518,7 +518,7 @@ func (t *Tracker) ownKeys() map[string][]byte {
 	}
 	for k, n := range t.counts {
 		if n > 0 {
-			keys[occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)] = []byte(strconv.Itoa(n))
+			keys[t.countKey(k)] = []byte(strconv.Itoa(n))
 		}
 	}
 	return keys

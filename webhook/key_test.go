@@ -49,3 +49,21 @@ func FuzzToken(f *testing.F) {
 		}
 	})
 }
+
+// TestParseStateKey: parseStateKey reads back what stateKey wrote.
+func TestParseStateKey(t *testing.T) {
+	for _, ev := range []Event{
+		{Name: ChannelOccupied, Channel: "private-a.b"},
+		{Name: MemberAdded, Channel: "presence-x", UserID: "u.1 é"},
+	} {
+		app, ch, user, member, ok := parseStateKey(stateKey("my.app", ev))
+		if !ok || app != "my.app" || ch != ev.Channel || user != ev.UserID || member != (ev.UserID != "") {
+			t.Errorf("%+v: got %q %q %q member=%v ok=%v", ev, app, ch, user, member, ok)
+		}
+	}
+	for _, bad := range []string{"", "c.a", "m.a.b", "x.a.b", "c.a.%%"} {
+		if _, _, _, _, ok := parseStateKey(bad); ok {
+			t.Errorf("parseStateKey(%q) accepted", bad)
+		}
+	}
+}

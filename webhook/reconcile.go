@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/pushd/pushd/bus"
 )
 
 // Reconcile reports what changed while no node was watching. Presence keys
@@ -61,20 +59,13 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 // presence view says it is: channel_vacated for an "occupied" channel that
 // has no subscriber, member_removed for a "present" user who is absent.
 func (d *Dispatcher) gone(key, state string) (string, Event, bool) {
-	parts := strings.Split(key, ".")
-	dec := make([]string, len(parts))
-	for i, p := range parts[1:] {
-		s, err := bus.DecodeToken(p)
-		if err != nil {
-			return "", Event{}, false
-		}
-		dec[i+1] = s
-	}
+	app, ch, user, member, ok := parseStateKey(key)
 	switch {
-	case parts[0] == "c" && len(parts) == 3 && state == "occupied" && !d.opts.State.Occupied(dec[1], dec[2]):
-		return dec[1], Event{Name: ChannelVacated, Channel: dec[2]}, true
-	case parts[0] == "m" && len(parts) == 4 && state == "present" && !d.opts.State.Present(dec[1], dec[2], dec[3]):
-		return dec[1], Event{Name: MemberRemoved, Channel: dec[2], UserID: dec[3]}, true
+	case !ok:
+	case !member && state == "occupied" && !d.opts.State.Occupied(app, ch):
+		return app, Event{Name: ChannelVacated, Channel: ch}, true
+	case member && state == "present" && !d.opts.State.Present(app, ch, user):
+		return app, Event{Name: MemberRemoved, Channel: ch, UserID: user}, true
 	}
 	return "", Event{}, false
 }
