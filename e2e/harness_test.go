@@ -148,7 +148,10 @@ const (
 	lastTestPort  = 32767
 )
 
-var ports = &portBook{next: firstTestPort}
+// ports starts at an offset taken from the process id, so that two test
+// binaries running at once (go test of several packages, or two checkouts)
+// rarely walk the same ports in step.
+var ports = &portBook{next: firstTestPort + os.Getpid()%(lastTestPort-firstTestPort)}
 
 func (b *portBook) take(t testing.TB) int {
 	t.Helper()
