@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -157,7 +156,7 @@ func TestAuthz(t *testing.T) {
 				Type   string `json:"type"`
 				Status int    `json:"status"`
 			}
-			_ = json.Unmarshal(f.Data, &d)
+			_ = protocol.DecodeData(f.Data, &d) // data is a JSON string holding the object
 			if f.Event != "pusher:subscription_error" || f.Channel != tc.channel || d.Type != "AuthError" || d.Status != 401 {
 				t.Errorf("%s: got %s, want subscription_error AuthError 401", tc.name, f.raw)
 			}

@@ -133,7 +133,9 @@ func ConnectionEstablished(socketID string, activityTimeout int) []byte {
 	return EventFrame("pusher:connection_established", "", data, "")
 }
 
-// ErrorFrame encodes a pusher:error frame; its data is an object.
+// ErrorFrame encodes a pusher:error frame. Its data stays an object, as the
+// protocol documents it: pusher-js reads either form, and webman/push's
+// clients read data.message from the object (a string would lose the text).
 func ErrorFrame(code int, message string) []byte {
 	buf := []byte(`{"event":"pusher:error","data":{"code":`)
 	buf = strconv.AppendInt(buf, int64(code), 10)
@@ -152,17 +154,21 @@ func SubscriptionSucceeded(channel, data string) []byte {
 }
 
 // SubscriptionError refuses a subscription with the shape pusher-js apps bind
-// to: {"type","error","status"}.
+// to: {"type","error","status"}. The data is that object JSON-encoded into a
+// string, as every server-sent channel event's data is: pusher-js decodes a
+// string (or takes an object) before it emits pusher:subscription_error,
+// while webman/push's clients JSON.parse the data of every channel frame and
+// throw on an object (docs/protocol.md, "Error frames").
 func SubscriptionError(channel, kind, message string, status int) []byte {
-	buf := []byte(`{"event":"pusher:subscription_error","channel":`)
-	buf = AppendJSONString(buf, channel)
-	buf = append(buf, `,"data":{"type":`...)
-	buf = AppendJSONString(buf, kind)
-	buf = append(buf, `,"error":`...)
-	buf = AppendJSONString(buf, message)
-	buf = append(buf, `,"status":`...)
-	buf = strconv.AppendInt(buf, int64(status), 10)
-	return append(buf, `}}`...)
+	data := make([]byte, 0, len(kind)+len(message)+48)
+	data = append(data, `{"type":`...)
+	data = AppendJSONString(data, kind)
+	data = append(data, `,"error":`...)
+	data = AppendJSONString(data, message)
+	data = append(data, `,"status":`...)
+	data = strconv.AppendInt(data, int64(status), 10)
+	data = append(data, '}')
+	return EventFrame("pusher:subscription_error", channel, string(data), "")
 }
 
 // CacheMiss tells a subscriber of a cache channel that nothing is cached.

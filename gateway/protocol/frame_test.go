@@ -132,12 +132,20 @@ func TestSubscriptionError(t *testing.T) {
 		{"c\"", "t\\", "m\n", 0},
 	}
 	for _, tt := range tests {
-		want := map[string]any{
-			"event":   "pusher:subscription_error",
-			"channel": tt.channel,
-			"data":    map[string]any{"type": tt.kind, "error": tt.message, "status": float64(tt.status)},
+		b := SubscriptionError(tt.channel, tt.kind, tt.message, tt.status)
+		var f struct {
+			Event   string `json:"event"`
+			Channel string `json:"channel"`
+			Data    string `json:"data"` // a JSON string, so that webman's JSON.parse(data) works
 		}
-		checkObject(t, "SubscriptionError", SubscriptionError(tt.channel, tt.kind, tt.message, tt.status), want)
+		if err := json.Unmarshal(b, &f); err != nil {
+			t.Fatalf("SubscriptionError: got %s, want data as a JSON string: %v", b, err)
+		}
+		if f.Event != "pusher:subscription_error" || f.Channel != tt.channel {
+			t.Errorf("SubscriptionError: got event %q channel %q, want pusher:subscription_error on %q", f.Event, f.Channel, tt.channel)
+		}
+		want := map[string]any{"type": tt.kind, "error": tt.message, "status": float64(tt.status)}
+		checkObject(t, "SubscriptionError data", []byte(f.Data), want)
 	}
 }
 
