@@ -30,6 +30,12 @@ func TestBrowserUniapp(t *testing.T) {
 	runBrowserNode(t, startPushd(t, ""), "uniapp.test.mjs")
 }
 
+// TestBrowserWebmanParse runs webman/push's push.js message parsing (mirrored
+// in webman.test.mjs) against the server's error frames.
+func TestBrowserWebmanParse(t *testing.T) {
+	runBrowserNode(t, startPushd(t, ""), "webman.test.mjs")
+}
+
 func TestBrowserCloseCodes(t *testing.T) {
 	runBrowserNode(t, startPushd(t, ""), "closecodes.test.mjs")
 }
