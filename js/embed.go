@@ -1,6 +1,6 @@
 // Package js serves Pushd's JavaScript clients: push.js (browser, webman/push
 // compatible), push-vue.js (the same as an ES module), uniapp-push.js
-// (uni-app) and push.d.ts.
+// (uni-app, also served as webman/push's push-uniapp.js) and push.d.ts.
 package js
 
 //go:generate go test -run TestGeneratedFilesUpToDate -update .
@@ -21,11 +21,15 @@ var files embed.FS
 
 // Paths maps each served URL path to its embedded file.
 var Paths = map[string]string{
-	"/push.js":                    "push.js",
-	"/push-vue.js":                "push-vue.js",
-	"/uniapp-push.js":             "uniapp-push.js",
-	"/push.d.ts":                  "push.d.ts",
-	"/plugin/webman/push/push.js": "push.js", // where webman/push pages load it from
+	"/push.js":        "push.js",
+	"/push-vue.js":    "push-vue.js",
+	"/uniapp-push.js": "uniapp-push.js",
+	"/push.d.ts":      "push.d.ts",
+	"/push-uniapp.js": "uniapp-push.js", // webman/push's name for it
+	// where webman/push apps load its files from
+	"/plugin/webman/push/push.js":        "push.js",
+	"/plugin/webman/push/push-vue.js":    "push-vue.js",
+	"/plugin/webman/push/push-uniapp.js": "uniapp-push.js",
 }
 
 // asset is one file with its precomputed representations.

@@ -57,6 +57,21 @@ func TestServesEveryPath(t *testing.T) {
 	}
 }
 
+// TestWebmanNames checks webman/push's file names: push-uniapp.js is
+// uniapp-push.js, at the root and under /plugin/webman/push/ like the others.
+func TestWebmanNames(t *testing.T) {
+	for alias, same := range map[string]string{
+		"/push-uniapp.js":                    "/uniapp-push.js",
+		"/plugin/webman/push/push-uniapp.js": "/uniapp-push.js",
+		"/plugin/webman/push/push-vue.js":    "/push-vue.js",
+	} {
+		a, b := serve(t, "GET", alias, nil), serve(t, "GET", same, nil)
+		if a.Code != http.StatusOK || a.Header().Get("ETag") != b.Header().Get("ETag") || !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {
+			t.Errorf("GET %s: status %d, want 200 and the body of %s", alias, a.Code, same)
+		}
+	}
+}
+
 func TestWebmanPathIsPushJS(t *testing.T) {
 	a, b := serve(t, "GET", "/push.js", nil), serve(t, "GET", "/plugin/webman/push/push.js", nil)
 	if a.Header().Get("ETag") != b.Header().Get("ETag") || !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {
