@@ -93,14 +93,49 @@ type App struct {
 	// public or private channel (never presence) whose count changed. To
 	// get the client event without webhooks, name it and set no URL.
 	WebhookEvents []string `yaml:"webhook_events"`
-	// WebhookNames is "pusher" (default) or "webman": webman/push's names
+	// WebhookNames is "pusher" or "webman": webman/push's names
 	// (channel_added, channel_removed, user_added, user_removed) sent to
-	// ChannelHookURL and UserHookURL.
+	// ChannelHookURL and UserHookURL (else WebhookURL). Empty follows
+	// Compat.
 	WebhookNames   string `yaml:"webhook_names"`
 	ChannelHookURL string `yaml:"channel_hook"`
 	UserHookURL    string `yaml:"user_hook"`
+	// Compat is "pusher" (the default) or "webman": answer the HTTP API and
+	// send webhooks exactly as webman/push's server does, and leave unset
+	// the limits webman/push does not have (see docs/protocol.md).
+	Compat string `yaml:"compat"`
 
 	Limits `yaml:",inline"`
+}
+
+// Compatibility modes of an app (App.Compat) and webhook namings
+// (App.WebhookNames).
+const (
+	CompatPusher = "pusher"
+	CompatWebman = "webman"
+)
+
+// Webman reports whether the app is in webman/push compatibility mode.
+func (a *App) Webman() bool { return a.Compat == CompatWebman }
+
+// WebmanWebhooks reports whether the app's webhooks carry webman/push's
+// names and shape: webhook_names says so, or it is unset and the app is
+// in webman mode.
+func (a *App) WebmanWebhooks() bool {
+	if a.WebhookNames != "" {
+		return a.WebhookNames == CompatWebman
+	}
+	return a.Webman()
+}
+
+// Defaults fills the app's unset limits: Pusher's, or in webman mode
+// webman/push's (which has none of its own for event size, channels per
+// event, event name length and client event rate; see WebmanLimits).
+func (a *App) Defaults() {
+	if a.Webman() {
+		a.Limits.webmanDefaults()
+	}
+	a.Limits.Defaults()
 }
 
 // SubscriptionCountEvent is the webhook event name that switches on
@@ -165,7 +200,7 @@ func (c *Config) Defaults() {
 		c.ShutdownTimeout = 10 * time.Second
 	}
 	for i := range c.Apps {
-		c.Apps[i].Limits.Defaults()
+		c.Apps[i].Defaults()
 	}
 }
 
@@ -209,8 +244,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("app %d: duplicate key %q", i, a.Key)
 		}
 		keys[a.Key] = true
-		if a.WebhookNames != "" && a.WebhookNames != "pusher" && a.WebhookNames != "webman" {
+		if a.WebhookNames != "" && a.WebhookNames != CompatPusher && a.WebhookNames != CompatWebman {
 			return fmt.Errorf("app %q: webhook_names must be pusher or webman", a.Key)
+		}
+		if a.Compat != "" && a.Compat != CompatPusher && a.Compat != CompatWebman {
+			return fmt.Errorf("app %q: compat must be pusher or webman, got %q", a.Key, a.Compat)
 		}
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)

@@ -150,7 +150,9 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 			writeError(w, http.StatusUnauthorized, err.Error())
 			return
 		}
-		if a.ID != "" && r.PathValue("app") != a.ID {
+		// webman/push's Api always calls /apps/1024/: in webman mode the
+		// app is the auth_key's, whatever the id.
+		if a.ID != "" && r.PathValue("app") != a.ID && !a.Webman() {
 			writeError(w, http.StatusNotFound, "unknown app id "+r.PathValue("app"))
 			return
 		}

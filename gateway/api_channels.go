@@ -14,6 +14,10 @@ import (
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func (g *Gateway) apiChannels(w http.ResponseWriter, req apiRequest) {
+	if req.app.Webman() {
+		g.webmanChannels(w, req)
+		return
+	}
 	q := req.r.URL.Query()
 	prefix := q.Get("filter_by_prefix")
 	attrs, err := parseInfo(q.Get("info"), []string{"user_count", "subscription_count"}, nil)
@@ -37,6 +41,10 @@ func (g *Gateway) apiChannel(w http.ResponseWriter, req apiRequest) {
 	a, ch := req.app, req.r.PathValue("channel")
 	if err := protocol.ValidateChannel(ch, a.MaxChannelNameLength); err != nil {
 		writeError(w, http.StatusBadRequest, "channel: "+err.Error())
+		return
+	}
+	if a.Webman() {
+		g.webmanChannel(w, req, ch)
 		return
 	}
 	attrs, err := parseInfo(req.r.URL.Query().Get("info"), []string{"user_count", "subscription_count", "cache"}, []string{ch})
@@ -85,6 +93,10 @@ func (g *Gateway) cacheInfo(ctx context.Context, a *app, ch string) (map[string]
 
 func (g *Gateway) apiUsers(w http.ResponseWriter, req apiRequest) {
 	ch := req.r.PathValue("channel")
+	if req.app.Webman() {
+		g.webmanUsers(w, req, ch)
+		return
+	}
 	if protocol.KindOf(ch) != protocol.Presence {
 		writeError(w, http.StatusBadRequest, "users are only available for presence channels")
 		return

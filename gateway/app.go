@@ -29,7 +29,7 @@ type apps map[string]*app
 func newApps(list []config.App, old apps, m *metrics.Metrics) apps {
 	out := make(apps, len(list))
 	for _, a := range list {
-		a.Limits.Defaults()
+		a.Defaults()
 		rt := &appRuntime{}
 		if prev := old[a.Key]; prev != nil {
 			rt = prev.rt

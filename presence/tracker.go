@@ -584,14 +584,28 @@ func (t *Tracker) Present(app, channel, userID string) bool {
 	return false
 }
 
-// SubscriptionCount returns the subscribers of a channel on all nodes.
+// SubscriptionCount returns the subscribers of a channel on all nodes:
+// this node's own count as it is now (read-your-write: a subscription
+// confirmed to a client is counted before the batched write lands) plus
+// the other nodes' counts as last written to the bucket.
 func (t *Tracker) SubscriptionCount(app, channel string) int {
+	k := chanKey{app, channel}
+	t.ownMu.Lock()
+	own := t.counts[k]
+	t.ownMu.Unlock()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if v := t.view[chanKey{app, channel}]; v != nil {
-		return v.total
+	return t.othersCount(k) + own
+}
+
+// othersCount is the bucket's count of a channel less this node's share,
+// which the caller takes from t.counts instead. The caller holds t.mu.
+func (t *Tracker) othersCount(k chanKey) int {
+	v := t.view[k]
+	if v == nil {
+		return 0
 	}
-	return 0
+	return v.total - v.occ[t.node]
 }
 
 // Occupied reports whether a channel has a subscriber on any node.
@@ -599,15 +613,29 @@ func (t *Tracker) Occupied(app, channel string) bool { return t.SubscriptionCoun
 
 // Channels returns the occupied channels of an app whose names start with
 // prefix, with their subscriber counts, sorted by name.
+//
+// Like SubscriptionCount, this node's share is its count as it is now.
 func (t *Tracker) Channels(app, prefix string) ([]string, map[string]int) {
-	t.mu.Lock()
 	counts := map[string]int{}
-	for k, v := range t.view {
-		if k.app == app && v.total > 0 && strings.HasPrefix(k.channel, prefix) {
-			counts[k.channel] = v.total
+	t.ownMu.Lock()
+	for k, n := range t.counts {
+		if k.app == app && n > 0 && strings.HasPrefix(k.channel, prefix) {
+			counts[k.channel] = n
+		}
+	}
+	t.ownMu.Unlock()
+	t.mu.Lock()
+	for k := range t.view {
+		if k.app == app && strings.HasPrefix(k.channel, prefix) {
+			counts[k.channel] += t.othersCount(k)
 		}
 	}
 	t.mu.Unlock()
+	for ch, n := range counts {
+		if n <= 0 {
+			delete(counts, ch)
+		}
+	}
 	names := make([]string, 0, len(counts))
 	for n := range counts {
 		names = append(names, n)

@@ -4,10 +4,11 @@ import (
 	"slices"
 
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 // NamesWebman selects webman/push's webhook names and URLs for an app.
-const NamesWebman = "webman"
+const NamesWebman = config.CompatWebman
 
 // webmanNames maps the Pusher names webman/push reports to its own names.
 var webmanNames = map[string]string{
@@ -20,7 +21,7 @@ var webmanNames = map[string]string{
 // webmanEvent is an event object in webman/push's shape.
 type webmanEvent struct {
 	Channel string `json:"channel"`
-	UserID  string `json:"user_id,omitempty"`
+	UserID  any    `json:"user_id,omitempty"` // a string, or in webman mode typed as webman/push types it
 	Name    string `json:"name"`
 }
 
@@ -28,7 +29,7 @@ type webmanEvent struct {
 // and the object to encode. ok is false when the app does not want the event
 // (filtered, not in its naming scheme, or no URL for it).
 func route(app config.App, ev Event) (url string, out any, ok bool) {
-	if app.WebhookNames == NamesWebman {
+	if app.WebmanWebhooks() {
 		name, known := webmanNames[ev.Name]
 		if !known || !wanted(app.WebhookEvents, ev.Name, name) {
 			return "", nil, false
@@ -42,6 +43,9 @@ func route(app config.App, ev Event) (url string, out any, ok bool) {
 			}
 		default:
 			obj.UserID = ev.UserID
+			if app.Webman() {
+				obj.UserID = protocol.WebmanUserID(ev.UserID)
+			}
 			if app.UserHookURL != "" {
 				url = app.UserHookURL
 			}

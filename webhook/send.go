@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/pushd/pushd/config"
@@ -19,8 +20,18 @@ var ErrRejected = errors.New("webhook: receiver answered outside 2xx")
 
 // body is a webhook request body.
 type body struct {
-	TimeMS int64             `json:"time_ms"`
+	TimeMS json.Number       `json:"time_ms"`
 	Events []json.RawMessage `json:"events"`
+}
+
+// timeMS is a body's time_ms: Pusher's unix milliseconds, or for an app in
+// webman mode what webman/push's server sends under that name, unix
+// seconds as a float (PHP's microtime(true)).
+func timeMS(app config.App, now time.Time) json.Number {
+	if app.Webman() {
+		return json.Number(strconv.FormatFloat(float64(now.UnixMicro())/1e6, 'f', 6, 64))
+	}
+	return json.Number(strconv.FormatInt(now.UnixMilli(), 10))
 }
 
 // deliver posts a batch; on a 2xx every job is acked, otherwise each is
@@ -31,7 +42,7 @@ func (d *Dispatcher) deliver(ctx context.Context, b *batch) {
 	for i, it := range b.items {
 		events[i] = it.raw
 	}
-	raw, err := json.Marshal(body{TimeMS: time.Now().UnixMilli(), Events: events})
+	raw, err := json.Marshal(body{TimeMS: timeMS(b.app, time.Now()), Events: events})
 	if err == nil {
 		err = d.post(context.WithoutCancel(ctx), b.app, b.url, raw)
 	}

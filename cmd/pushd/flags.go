@@ -19,7 +19,7 @@ import (
 type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
-	tlsCert, tlsKey, pprofAddr                                string
+	tlsCert, tlsKey, pprofAddr, appCompat, webhookNames       string
 }
 
 func (s *settings) flags(fs *flag.FlagSet) {
@@ -33,6 +33,8 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.appKey, "app-key", "", "key of a single app defined on the command line")
 	fs.StringVar(&s.appSecret, "app-secret", "", "secret of a single app defined on the command line")
 	fs.StringVar(&s.webhookURL, "webhook-url", "", "webhook URL of the command-line (or generated) app")
+	fs.StringVar(&s.appCompat, "app-compat", "", "pusher or webman: how the command-line (or generated) app answers (default pusher, webman for the generated app)")
+	fs.StringVar(&s.webhookNames, "webhook-names", "", "pusher or webman: webhook names of the command-line (or generated) app (default: as its compat mode)")
 	fs.StringVar(&s.tlsCert, "tls-cert", "", "TLS certificate (PEM) for wss:// and https:// on both ports")
 	fs.StringVar(&s.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off by default; keep it on loopback)")
@@ -84,7 +86,12 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 		if s.appKey == "" || s.appSecret == "" {
 			return cfg, "", errors.New("--app-key and --app-secret go together")
 		}
-		cfg.Apps = append(cfg.Apps, config.App{ID: s.appID, Key: s.appKey, Secret: s.appSecret, WebhookURL: s.webhookURL})
+		cfg.Apps = append(cfg.Apps, config.App{ID: s.appID, Key: s.appKey, Secret: s.appSecret, WebhookURL: s.webhookURL,
+			Compat: s.appCompat, WebhookNames: s.webhookNames})
+	} else if s.appCompat != "" || s.webhookNames != "" {
+		if len(cfg.Apps) > 0 {
+			return cfg, "", errors.New("--app-compat and --webhook-names apply to the command-line or generated app; set compat and webhook_names in the config file")
+		}
 	}
 	if len(cfg.Apps) == 0 {
 		a, err := generatedApp(cfg.DataDir)
@@ -92,6 +99,13 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 			return cfg, "", err
 		}
 		a.WebhookURL = s.webhookURL
+		// The generated app is what a webman/push user swapping servers
+		// starts with: it answers as webman/push unless told otherwise.
+		a.Compat = config.CompatWebman
+		if s.appCompat != "" {
+			a.Compat = s.appCompat
+		}
+		a.WebhookNames = s.webhookNames
 		cfg.Apps = append(cfg.Apps, a)
 		generated = a.Key
 	}

@@ -15,8 +15,8 @@ import (
 
 // API request signature errors; all of them mean HTTP 401.
 var (
-	ErrMissingAuth   = errors.New("missing auth_key, auth_timestamp, auth_version or auth_signature")
-	ErrAuthVersion   = errors.New("auth_version must be 1.0")
+	ErrMissingAuth   = errors.New("missing auth_key, auth_timestamp or auth_signature")
+	ErrAuthVersion   = errors.New("auth_version, when given, must be 1.0")
 	ErrStaleRequest  = errors.New("auth_timestamp is outside the allowed window")
 	ErrBodyMD5       = errors.New("body_md5 does not match the body")
 	ErrAPISignature  = errors.New("invalid auth_signature")
@@ -87,12 +87,16 @@ func SignRequest(key, secret, method, path string, params url.Values, body []byt
 // VerifyRequest checks a signed API request: the auth parameters, the
 // timestamp within window of now, body_md5 and the signature (in constant
 // time). The caller has already chosen the app by auth_key.
+//
+// auth_version is optional: the official SDKs send 1.0, webman/push's Api
+// sends none. Absent, it is simply not part of the signed string; present,
+// it must be 1.0. The signature, the timestamp window and body_md5 protect
+// the request either way.
 func VerifyRequest(secret, method, path string, query url.Values, body []byte, now time.Time, window time.Duration) error {
-	if query.Get("auth_key") == "" || query.Get("auth_timestamp") == "" ||
-		query.Get("auth_version") == "" || query.Get("auth_signature") == "" {
+	if query.Get("auth_key") == "" || query.Get("auth_timestamp") == "" || query.Get("auth_signature") == "" {
 		return ErrMissingAuth
 	}
-	if query.Get("auth_version") != "1.0" {
+	if query.Has("auth_version") && (len(query["auth_version"]) != 1 || query.Get("auth_version") != "1.0") {
 		return ErrAuthVersion
 	}
 	ts, err := strconv.ParseInt(query.Get("auth_timestamp"), 10, 64)

@@ -118,7 +118,10 @@ var verifyCases = []struct {
 	{name: "body_md5 with an empty body", body: "-", want: ErrBodyMD5}, // "-" means empty below
 	{name: "missing auth_key", want: ErrMissingAuth, mutate: func(q url.Values) { q.Del("auth_key") }},
 	{name: "missing auth_timestamp", want: ErrMissingAuth, mutate: func(q url.Values) { q.Del("auth_timestamp") }},
-	{name: "missing auth_version", want: ErrMissingAuth, mutate: func(q url.Values) { q.Del("auth_version") }},
+	// Dropping auth_version is allowed, but it was part of what was signed.
+	{name: "auth_version dropped after signing", want: ErrAPISignature, mutate: func(q url.Values) { q.Del("auth_version") }},
+	{name: "empty auth_version", want: ErrAuthVersion, mutate: func(q url.Values) { q.Set("auth_version", "") }},
+	{name: "auth_version twice", want: ErrAuthVersion, mutate: func(q url.Values) { q.Add("auth_version", "1.0") }},
 	{name: "missing auth_signature", want: ErrMissingAuth, mutate: func(q url.Values) { q.Del("auth_signature") }},
 	{name: "empty auth_signature", want: ErrMissingAuth, mutate: func(q url.Values) { q.Set("auth_signature", "") }},
 	{name: "upper-case auth_signature key", want: ErrMissingAuth, mutate: func(q url.Values) {
