@@ -227,7 +227,7 @@ func TestFlood(t *testing.T) {
 				return true
 			case bytes.Contains(b, []byte(`"pusher_internal:subscription_succeeded"`)):
 				succeeded.Add(1)
-			case bytes.Contains(b, []byte(`"LimitReached"`)) && bytes.Contains(b, []byte(`"status":429`)):
+			case bytes.Contains(b, []byte(`\"type\":\"LimitReached\"`)) && bytes.Contains(b, []byte(`\"status\":429`)): // data is a JSON string
 				limited.Add(1)
 			default:
 				other.Add(1)
