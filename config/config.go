@@ -49,6 +49,11 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// PongTimeout is how long a pinged idle client has to answer (Pusher: 30 s).
 	PongTimeout time.Duration `yaml:"pong_timeout"`
+	// APIAuthFailuresPerSec limits failed API authentications (unknown
+	// key, bad or missing signature) per remote address, burst included
+	// (default 10); past it the address gets 429 until its bucket refills.
+	// Correctly signed requests never count.
+	APIAuthFailuresPerSec int `yaml:"api_auth_failures_per_second"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Apps are the applications this server serves, identified by key.
@@ -199,6 +204,9 @@ func (c *Config) Defaults() {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
+	if c.APIAuthFailuresPerSec == 0 {
+		c.APIAuthFailuresPerSec = 10
+	}
 	for i := range c.Apps {
 		c.Apps[i].Defaults()
 	}
@@ -268,6 +276,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls_cert and tls_key go together")
+	}
+	if c.APIAuthFailuresPerSec < 0 {
+		return errors.New("api_auth_failures_per_second must not be negative")
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return errors.New("replicas must be between 1 and 5")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -123,16 +124,18 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 			writeError(w, http.StatusMethodNotAllowed, "use "+method)
 			return
 		}
+		now := time.Now()
+		addr := remoteHost(r)
+		if blocked, wait := g.authFails.blocked(addr, now); blocked {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			writeError(w, http.StatusTooManyRequests, "too many failed API authentications from this address, retry later")
+			return
+		}
 		q := r.URL.Query()
 		a := g.app(q.Get("auth_key"))
 		if a == nil {
+			g.authFails.fail(addr, now)
 			writeError(w, http.StatusUnauthorized, "unknown or missing auth_key")
-			return
-		}
-		if ok, wait := a.rt.api.allow(time.Now(), a.APIRequestsPerSec); !ok {
-			a.rt.m.Reject("api_rate")
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
-			writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 			return
 		}
 		limit := int64(a.MaxBatchEvents*(a.MaxEventBytes+1024)) + int64(a.MaxChannelsPerEvent*(a.MaxChannelNameLength+8)) + 64<<10
@@ -146,9 +149,21 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 			return
 		}
-		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, time.Now(), signatureWindow); err != nil {
+		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, now, signatureWindow); err != nil {
+			g.authFails.fail(addr, now)
 			writeError(w, http.StatusUnauthorized, err.Error())
 			return
+		}
+		// The app's quota is charged only once the request is proven to
+		// be the app's: its public key alone cannot use it up.
+		if qt := a.rt.api.allow(now, a.APIRequestsPerSec); a.APIRequestsPerSec > 0 {
+			setRateHeaders(w.Header(), a.APIRequestsPerSec, qt)
+			if !qt.ok {
+				a.rt.m.Reject("api_rate")
+				w.Header().Set("Retry-After", retryAfter(qt.retry))
+				writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
+				return
+			}
 		}
 		// webman/push's Api always calls /apps/1024/: in webman mode the
 		// app is the auth_key's, whatever the id.
@@ -162,6 +177,19 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 		}
 		f(w, apiRequest{app: a, body: body, r: r})
 	}
+}
+
+// setRateHeaders tells the caller its quota: requests a second (the burst),
+// whole requests left, and seconds until the bucket is full again.
+func setRateHeaders(h http.Header, rate int, q quota) {
+	h.Set("X-RateLimit-Limit", strconv.Itoa(rate))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
+	h.Set("X-RateLimit-Reset", strconv.Itoa(int(math.Ceil(q.reset.Seconds()))))
+}
+
+// retryAfter is a Retry-After value in whole seconds, at least 1.
+func retryAfter(wait time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(wait.Seconds()))))
 }
 
 // rawPath is the path exactly as the client sent (and signed) it.

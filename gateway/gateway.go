@@ -102,6 +102,7 @@ type Gateway struct {
 	countSent map[chanKey]time.Time // last subscription_count webhook per channel
 	subCounts subCounts             // subscription_count client events waiting or recent
 	drain     atomic.Bool
+	authFails *authFailures // failed API authentications per address
 }
 
 // New builds a gateway for the apps in cfg.
@@ -113,15 +114,16 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		d.Node = NewNodeID()
 	}
 	g := &Gateway{
-		cfg:      cfg,
-		metrics:  d.Metrics,
-		broker:   d.Broker,
-		presence: d.Presence,
-		webhooks: d.Webhooks,
-		static:   d.Static,
-		hub:      newHub(d.Broker, d.Presence.SetCount),
-		log:      d.Logger,
-		node:     d.Node,
+		cfg:       cfg,
+		metrics:   d.Metrics,
+		broker:    d.Broker,
+		presence:  d.Presence,
+		webhooks:  d.Webhooks,
+		static:    d.Static,
+		hub:       newHub(d.Broker, d.Presence.SetCount),
+		log:       d.Logger,
+		node:      d.Node,
+		authFails: newAuthFailures(cfg.APIAuthFailuresPerSec),
 	}
 	if g.metrics == nil {
 		g.metrics = metrics.New()

@@ -1,35 +1,73 @@
 package gateway
 
 import (
+	"math"
 	"sync"
 	"time"
 )
 
-// rateLimiter is a token bucket shared by one app's API requests.
+// rateLimiter is a token bucket: rate tokens a second, a burst of one
+// second's worth. The zero value is a full bucket.
 type rateLimiter struct {
 	mu     sync.Mutex
 	tokens float64
 	last   time.Time
 }
 
-// allow takes a token at rate per second (burst: one second's worth) and
-// reports how long to wait when none is left. rate 0 means no limit.
-func (l *rateLimiter) allow(now time.Time, rate int) (bool, time.Duration) {
-	if rate <= 0 {
-		return true, 0
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := float64(rate)
+// quota is the state of a bucket after a request: whether it was allowed,
+// the whole tokens left, how long until the next token (when refused) and
+// how long until the bucket is full again.
+type quota struct {
+	ok        bool
+	remaining int
+	retry     time.Duration
+	reset     time.Duration
+}
+
+// refill brings the bucket up to now; l.mu is held.
+func (l *rateLimiter) refill(now time.Time, r float64) {
 	if l.last.IsZero() {
 		l.tokens = r
 	} else {
 		l.tokens = min(r, l.tokens+now.Sub(l.last).Seconds()*r)
 	}
 	l.last = now
-	if l.tokens >= 1 {
-		l.tokens--
-		return true, 0
+}
+
+// state describes the bucket after a request was or was not let through.
+func (l *rateLimiter) state(ok bool, r float64) quota {
+	q := quota{ok: ok, remaining: int(math.Floor(l.tokens))}
+	if !ok {
+		q.retry = time.Duration((1 - l.tokens) / r * float64(time.Second))
 	}
-	return false, time.Duration((1 - l.tokens) / r * float64(time.Second))
+	q.reset = time.Duration((r - l.tokens) / r * float64(time.Second))
+	return q
+}
+
+// allow takes a token at rate per second; rate 0 or less means no limit.
+func (l *rateLimiter) allow(now time.Time, rate int) quota {
+	if rate <= 0 {
+		return quota{ok: true}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := float64(rate)
+	l.refill(now, r)
+	ok := l.tokens >= 1
+	if ok {
+		l.tokens--
+	}
+	return l.state(ok, r)
+}
+
+// peek reports whether a token is left, without taking it.
+func (l *rateLimiter) peek(now time.Time, rate int) quota {
+	if rate <= 0 {
+		return quota{ok: true}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := float64(rate)
+	l.refill(now, r)
+	return l.state(l.tokens >= 1, r)
 }

@@ -1,0 +1,68 @@
+package gateway
+
+import (
+	"net"
+	"net/http"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// authFailAddrs is how many remote addresses the failed-authentication
+// buckets remember; the least recently failing are forgotten first.
+const authFailAddrs = 10000
+
+// authFailures limits failed API authentications (unknown key, bad or
+// missing signature) per remote address, in a bucket of their own: an
+// unsigned request that carries only an app's public key never uses up the
+// app's quota, and an address past its failures is refused with 429 before
+// its body is read.
+type authFailures struct {
+	rate   int // failures a second per address (and burst); 0 = no limit
+	byAddr *lru.Cache[string, *rateLimiter]
+}
+
+func newAuthFailures(rate int) *authFailures {
+	c, err := lru.New[string, *rateLimiter](authFailAddrs)
+	if err != nil {
+		panic(err) // only for a size ≤ 0
+	}
+	return &authFailures{rate: rate, byAddr: c}
+}
+
+// blocked reports whether addr has used up its failures, and when to retry.
+func (f *authFailures) blocked(addr string, now time.Time) (bool, time.Duration) {
+	if f.rate <= 0 {
+		return false, 0
+	}
+	l, ok := f.byAddr.Get(addr)
+	if !ok {
+		return false, 0
+	}
+	q := l.peek(now, f.rate)
+	return !q.ok, q.retry
+}
+
+// fail charges one failed authentication to addr.
+func (f *authFailures) fail(addr string, now time.Time) {
+	if f.rate <= 0 {
+		return
+	}
+	l, ok := f.byAddr.Get(addr)
+	if !ok {
+		l = new(rateLimiter)
+		if prev, found, _ := f.byAddr.PeekOrAdd(addr, l); found {
+			l = prev
+		}
+	}
+	l.allow(now, f.rate)
+}
+
+// remoteHost is the request's peer address without the port.
+func remoteHost(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
