@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pushd/pushd/presence"
@@ -14,7 +15,7 @@ import (
 // Every node reports a cluster-wide change under the same id, so the queue
 // stores it once.
 func (g *Gateway) hook(appKey string, ev webhook.Event, id string) {
-	if g.webhooks == nil {
+	if g.webhooks == nil || strings.HasPrefix(ev.Channel, "#") { // '#': internal channels
 		return
 	}
 	a := g.app(appKey)
@@ -77,10 +78,12 @@ func (g *Gateway) uniqueID(kind, socketID string) string {
 	return kind + "/" + socketID + "/" + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
-// countHook queues a subscription_count webhook; above countLarge
-// subscribers a channel reports at most every countEveryLarge, as Pusher does.
+// countHook queues a subscription_count webhook for a public or private
+// channel (Pusher sends none for presence channels, which have member
+// events); above countLarge subscribers a channel reports at most every
+// countEveryLarge, as Pusher does.
 func (g *Gateway) countHook(app, ch string, count int, rev uint64) {
-	if ch == onlineChannel || g.webhooks == nil {
+	if g.webhooks == nil || !g.counting(app, ch) {
 		return
 	}
 	now := time.Now()
