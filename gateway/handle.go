@@ -247,7 +247,10 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeClientEventLimit, "client events are not enabled for this app")
 		return
 	}
-	if !protocol.KindOf(f.Channel).AllowsClientEvents() {
+	if k := protocol.KindOf(f.Channel); k == protocol.Encrypted {
+		c.errorFrame(protocol.CodeInvalidMessage, "client events are not supported on encrypted (private-encrypted-) channels, as with Pusher: trigger the event from your backend")
+		return
+	} else if !k.AllowsClientEvents() {
 		c.errorFrame(protocol.CodeInvalidMessage, "client events are only allowed on private and presence channels")
 		return
 	}

@@ -40,8 +40,10 @@ func KindOf(channel string) Kind {
 // signature from the app's backend.
 func (k Kind) NeedsAuth() bool { return k == Private || k == Encrypted || k == Presence }
 
-// AllowsClientEvents reports whether clients may send client- events on it.
-func (k Kind) AllowsClientEvents() bool { return k == Private || k == Encrypted || k == Presence }
+// AllowsClientEvents reports whether clients may send client- events on it:
+// private and presence channels, not encrypted ones (Pusher refuses them,
+// the server cannot check their payload, and pusher-js never sends them).
+func (k Kind) AllowsClientEvents() bool { return k == Private || k == Presence }
 
 // IsCache reports whether a channel keeps its last event for new subscribers.
 func IsCache(channel string) bool {
