@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/pushd/pushd/config"
@@ -16,9 +17,10 @@ type app struct {
 
 // appRuntime is what an app keeps across configuration reloads.
 type appRuntime struct {
-	conns atomic.Int64 // open connections on this node
-	m     *metrics.App
-	api   rateLimiter // HTTP API requests
+	conns  atomic.Int64 // open connections on this node
+	connMu sync.Mutex   // orders conns changes with their presence count
+	m      *metrics.App
+	api    rateLimiter // HTTP API requests
 }
 
 // apps finds apps by key; a reload swaps the whole map.

@@ -153,8 +153,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 		return
 	}
 	a := s.app
-	if n := a.rt.conns.Add(1); a.MaxConnections > 0 && n > int64(a.MaxConnections) {
-		a.rt.conns.Add(-1)
+	if !g.admit(a) {
 		a.rt.m.Reject("connection_quota")
 		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota")
 		return
@@ -182,7 +181,7 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	}
 	c.closed.Store(true)
 	h.g.clients.remove(c)
-	c.app().rt.conns.Add(-1)
+	h.g.release(c.app())
 	c.app().rt.m.Connections.Dec()
 	c.mu.Lock()
 	subs := c.subs

@@ -615,18 +615,20 @@ func (t *Tracker) Occupied(app, channel string) bool { return t.SubscriptionCoun
 // prefix, with their subscriber counts, sorted by name.
 //
 // Like SubscriptionCount, this node's share is its count as it is now.
+// Internal channels (named with '#') are listed only for a '#' prefix.
 func (t *Tracker) Channels(app, prefix string) ([]string, map[string]int) {
 	counts := map[string]int{}
+	internal := strings.HasPrefix(prefix, "#")
 	t.ownMu.Lock()
 	for k, n := range t.counts {
-		if k.app == app && n > 0 && strings.HasPrefix(k.channel, prefix) {
+		if k.app == app && n > 0 && strings.HasPrefix(k.channel, prefix) && (internal || !strings.HasPrefix(k.channel, "#")) {
 			counts[k.channel] = n
 		}
 	}
 	t.ownMu.Unlock()
 	t.mu.Lock()
 	for k := range t.view {
-		if k.app == app && strings.HasPrefix(k.channel, prefix) {
+		if k.app == app && strings.HasPrefix(k.channel, prefix) && (internal || !strings.HasPrefix(k.channel, "#")) {
 			counts[k.channel] += t.othersCount(k)
 		}
 	}
