@@ -15,11 +15,13 @@ import (
 // real pushd, with real WebSocket clients receiving what PHP triggers and a
 // PHP webhook receiver checking what pushd sends. An app in webman mode
 // (id 7, so 1024 only works because webman mode takes any id) filters its
-// webhooks by webman's names.
+// webhooks by webman's names; a Pusher-mode app checks the official SDKs'
+// signing (auth_version 1.0) from the same PHP client.
 func TestWebmanPHP(t *testing.T) {
 	requirePHP(t)
 	const (
 		wmKey, wmSecret = "wm-php-key", "wm-php-secret"
+		puKey, puSecret = "pu-php-key", "pu-php-secret"
 	)
 	hooks := startPHPHooks(t, wmKey, wmSecret)
 	s := startPushdWith(t, fmt.Sprintf(`
@@ -31,7 +33,10 @@ apps:
     channel_hook: %s/channel
     user_hook: %s/user
     webhook_events: [channel_added, channel_removed, user_added, user_removed]
-`, wmKey, wmSecret, hooks.URL, hooks.URL))
+  - id: "1"
+    key: %s
+    secret: %s
+`, wmKey, wmSecret, hooks.URL, hooks.URL, puKey, puSecret))
 	wm := phpApp{s: s, key: wmKey, secret: wmSecret}
 
 	t.Run("trigger", func(t *testing.T) {
@@ -195,6 +200,32 @@ apps:
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("forged webhook answered %d, want 401", resp.StatusCode)
 		}
+	})
+
+	// The official Pusher SDKs add auth_version=1.0 to what they sign; that
+	// keeps working, against an app in the default Pusher mode.
+	t.Run("pusher signing with auth_version", func(t *testing.T) {
+		pu := phpApp{s: s, key: puKey, secret: puSecret, id: "1", authVersion: "1.0"}
+		c, _ := connect(t, s, puKey)
+		subscribePublic(t, c, "php-official")
+		if body := pu.ok(t, "trigger", "php-official", "greet", `{"sdk":"pusher"}`); body != "{}" {
+			t.Fatalf("trigger answered %s, want {}", body)
+		}
+		expectEvent(t, c, "php-official", "greet", `{"sdk":"pusher"}`)
+		pu.waitBody(t, `{"occupied":true,"subscription_count":1}`, "channel", "php-official", "subscription_count")
+
+		bad := pu
+		bad.secret = "not-the-secret"
+		if ans := bad.api(t, "trigger", "php-official", "greet", `{}`); ans.Status != http.StatusUnauthorized {
+			t.Fatalf("trigger signed with a wrong secret: %d %s, want 401", ans.Status, ans.Body)
+		}
+		// A Pusher-mode app keeps its id: webman's /apps/1024 is not it.
+		other := pu
+		other.id = ""
+		if ans := other.api(t, "trigger", "php-official", "greet", `{}`); ans.Status != http.StatusNotFound {
+			t.Fatalf("trigger to /apps/1024 of an app with id 1: %d %s, want 404", ans.Status, ans.Body)
+		}
+		c.expectNothing(500 * time.Millisecond)
 	})
 }
 
