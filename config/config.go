@@ -258,6 +258,9 @@ func (c *Config) Validate() error {
 		if a.Compat != "" && a.Compat != CompatPusher && a.Compat != CompatWebman {
 			return fmt.Errorf("app %q: compat must be pusher or webman, got %q", a.Key, a.Compat)
 		}
+		if err := validateWebhookEvents(a); err != nil {
+			return err
+		}
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
 		}

@@ -224,6 +224,10 @@ func TestValidate(t *testing.T) {
 		{"nats_listen alone", Config{NATSListen: ":4222"}, ""},
 		{"webhook_names pusher", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "pusher"}}}, ""},
 		{"webhook_names webman", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "webman"}}}, ""},
+		{"webhook_events pusher names", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_occupied", "member_removed", "client_event"}}}}, ""},
+		{"webhook_events webman names", Config{Apps: []App{{Key: "k", Secret: "s", Compat: "webman", WebhookEvents: []string{"channel_added", "channel_removed", "user_added", "user_removed"}}}}, ""},
+		{"webhook_events mixed names", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_added", "member_removed"}}}}, ""},
+		{"webhook_events unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_ocupied"}}}}, `unknown event "channel_ocupied"`},
 		{"webhook_names unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "soketi"}}}, "webhook_names"},
 	}
 	for _, tt := range tests {

@@ -54,22 +54,15 @@ func (g *Gateway) memberRemovedHook(app, ch, userID string, rev uint64) {
 	g.hook(app, webhook.Event{Name: webhook.MemberRemoved, Channel: ch, UserID: userID}, transitionID("removed", app, ch+"/"+userID, rev))
 }
 
-// wanted applies the app's webhook event filter. subscription_count is
-// opt-in (it fires on every subscribe): only the app's subscription
-// counting switch, an explicit filter naming it, sends it.
+// wanted applies the app's webhook event filter (either naming, see
+// webhook.Wanted). subscription_count is opt-in (it fires on every
+// subscribe): only the app's subscription counting switch, an explicit
+// filter naming it, sends it.
 func wanted(a *app, name string) bool {
 	if name == webhook.SubscriptionCount {
 		return a.SubscriptionCounting()
 	}
-	if len(a.WebhookEvents) == 0 {
-		return true
-	}
-	for _, n := range a.WebhookEvents {
-		if n == name {
-			return true
-		}
-	}
-	return false
+	return webhook.Wanted(a.WebhookEvents, name)
 }
 
 // uniqueID names an event that only one node sees (client events, cache

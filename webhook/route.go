@@ -31,7 +31,7 @@ type webmanEvent struct {
 func route(app config.App, ev Event) (url string, out any, ok bool) {
 	if app.WebmanWebhooks() {
 		name, known := webmanNames[ev.Name]
-		if !known || !wanted(app.WebhookEvents, ev.Name, name) {
+		if !known || !Wanted(app.WebhookEvents, ev.Name) {
 			return "", nil, false
 		}
 		url = app.WebhookURL
@@ -52,16 +52,22 @@ func route(app config.App, ev Event) (url string, out any, ok bool) {
 		}
 		return url, obj, url != ""
 	}
-	if app.WebhookURL == "" || !wanted(app.WebhookEvents, ev.Name, ev.Name) {
+	if app.WebhookURL == "" || !Wanted(app.WebhookEvents, ev.Name) {
 		return "", nil, false
 	}
 	return app.WebhookURL, ev, true
 }
 
-// wanted applies an app's event filter; either the Pusher name or the name
-// sent may be listed.
-func wanted(filter []string, pusherName, sentName string) bool {
-	return len(filter) == 0 || slices.Contains(filter, pusherName) || slices.Contains(filter, sentName)
+// Wanted applies an app's webhook_events filter to the event with Pusher
+// name pusherName: an empty filter takes everything, else the filter must
+// list the Pusher name or webman/push's name of the event, whichever naming
+// the app's webhooks carry.
+func Wanted(filter []string, pusherName string) bool {
+	if len(filter) == 0 || slices.Contains(filter, pusherName) {
+		return true
+	}
+	alias, ok := webmanNames[pusherName]
+	return ok && slices.Contains(filter, alias)
 }
 
 // opposite pairs the state events that undo each other.

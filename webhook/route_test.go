@@ -13,6 +13,7 @@ func TestRoute(t *testing.T) {
 	webman := config.App{Key: "k", WebhookNames: "webman", ChannelHookURL: "http://ch", UserHookURL: "http://user"}
 	webmanFallback := config.App{Key: "k", WebhookNames: "webman", WebhookURL: "http://hook"}
 	webmanFiltered := config.App{Key: "k", WebhookNames: "webman", WebhookURL: "http://hook", WebhookEvents: []string{"user_removed"}}
+	pusherByWebmanName := config.App{Key: "k", WebhookURL: "http://hook", WebhookEvents: []string{"channel_added"}}
 	none := config.App{Key: "k"}
 	occ := Event{Name: ChannelOccupied, Channel: "c"}
 	vac := Event{Name: ChannelVacated, Channel: "c"}
@@ -41,6 +42,8 @@ func TestRoute(t *testing.T) {
 		{"webman fallback user", webmanFallback, rem, "http://hook", `{"channel":"presence-c","user_id":"u","name":"user_removed"}`},
 		{"webman filter by webman name", webmanFiltered, rem, "http://hook", `{"channel":"presence-c","user_id":"u","name":"user_removed"}`},
 		{"webman filter drops", webmanFiltered, add, "", ""},
+		{"pusher filter by webman name", pusherByWebmanName, occ, "http://hook", `{"name":"channel_occupied","channel":"c"}`},
+		{"pusher filter by webman name drops", pusherByWebmanName, vac, "", ""},
 		{"webman no url", config.App{WebhookNames: "webman"}, occ, "", ""},
 	}
 	for _, tt := range tests {
@@ -79,6 +82,21 @@ func TestRecordsOnly(t *testing.T) {
 	for _, tt := range tests {
 		if got := recordsOnly(tt.app, Event{Name: tt.ev, Channel: "c"}); got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestFilterNamesKnownToConfig: every name an app's webhook_events may
+// usefully list (each event's Pusher name and webman name) passes config
+// validation, so the two lists stay in step.
+func TestFilterNamesKnownToConfig(t *testing.T) {
+	names := []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved, ClientEvent, CacheMiss, SubscriptionCount}
+	for _, n := range webmanNames {
+		names = append(names, n)
+	}
+	for _, n := range names {
+		if !config.KnownWebhookEvent(n) {
+			t.Errorf("config refuses webhook_events name %q", n)
 		}
 	}
 }

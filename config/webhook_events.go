@@ -1,0 +1,30 @@
+package config
+
+import (
+	"fmt"
+	"slices"
+)
+
+// webhookEventNames are the names webhook_events may list: Pusher's, and
+// webman/push's for the four events it has. Either naming filters the same
+// events whichever naming the app's webhooks carry (package webhook keeps
+// the mapping; a test there keeps this list in step with it).
+var webhookEventNames = []string{
+	"channel_occupied", "channel_vacated", "member_added", "member_removed",
+	"client_event", "cache_miss", SubscriptionCountEvent,
+	"channel_added", "channel_removed", "user_added", "user_removed",
+}
+
+// KnownWebhookEvent reports whether webhook_events may list name.
+func KnownWebhookEvent(name string) bool { return slices.Contains(webhookEventNames, name) }
+
+// validateWebhookEvents refuses a filter naming an event that does not
+// exist: a typo would otherwise silence that webhook without a word.
+func validateWebhookEvents(a App) error {
+	for _, n := range a.WebhookEvents {
+		if !KnownWebhookEvent(n) {
+			return fmt.Errorf("app %q: webhook_events: unknown event %q (Pusher's names or webman's channel_added, channel_removed, user_added, user_removed)", a.Key, n)
+		}
+	}
+	return nil
+}
