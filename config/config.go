@@ -51,8 +51,9 @@ type Config struct {
 	PongTimeout time.Duration `yaml:"pong_timeout"`
 	// APIAuthFailuresPerSec limits failed API authentications (unknown
 	// key, bad or missing signature) per remote address, burst included
-	// (default 10); past it the address gets 429 until its bucket refills.
-	// Correctly signed requests never count.
+	// (default 100); past it the address's failures get 429 instead of 401
+	// until its bucket refills. Correctly signed requests never count and
+	// are never refused by it.
 	APIAuthFailuresPerSec int `yaml:"api_auth_failures_per_second"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
@@ -205,7 +206,7 @@ func (c *Config) Defaults() {
 		c.ShutdownTimeout = 10 * time.Second
 	}
 	if c.APIAuthFailuresPerSec == 0 {
-		c.APIAuthFailuresPerSec = 10
+		c.APIAuthFailuresPerSec = 100
 	}
 	for i := range c.Apps {
 		c.Apps[i].Defaults()

@@ -20,13 +20,15 @@ func fromAddr(src string) *http.Client {
 // TestAPIQuotaNotSpentByUnsignedRequests: requests that carry only the
 // app's public key (it ships in every page) fail authentication and use a
 // per-address bucket of their own, never the app's quota; the backend's
-// signed calls keep their full quota and see it in X-RateLimit headers.
+// signed calls keep their full quota and see it in X-RateLimit headers,
+// even from the attacker's own address (a proxy or NAT in front of both).
 func TestAPIQuotaNotSpentByUnsignedRequests(t *testing.T) {
-	s := startPushd(t, "")
-	attacker, backend := fromAddr("127.0.0.2"), fromAddr("127.0.0.1")
+	s := startPushd(t, "api_auth_failures_per_second: 10\n")
+	attacker, other, backend := fromAddr("127.0.0.1"), fromAddr("127.0.0.2"), fromAddr("127.0.0.1")
+	forged := s.APIURL() + "/apps/8/channels?auth_key=quota-key&auth_timestamp=1&auth_signature=forged"
 	statuses := map[int]int{}
 	for i := 0; i < 30; i++ {
-		resp, err := attacker.Get(s.APIURL() + "/apps/8/channels?auth_key=quota-key&auth_timestamp=1&auth_signature=forged")
+		resp, err := attacker.Get(forged)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,9 +38,18 @@ func TestAPIQuotaNotSpentByUnsignedRequests(t *testing.T) {
 			t.Fatal("429 without Retry-After")
 		}
 	}
-	// 10 failures a second per address (the default), then 429 at once.
+	// 10 failures a second per address, then 429 at once.
 	if statuses[http.StatusUnauthorized] < 10 || statuses[http.StatusTooManyRequests] < 10 {
 		t.Fatalf("30 forged requests: %v, want 10+ 401 then 429s", statuses)
+	}
+	// Another address has a bucket of its own.
+	resp, err := other.Get(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("forged request from another address: %d, want 401", resp.StatusCode)
 	}
 	// quota-key allows 3 requests a second: all 3 are the backend's.
 	for i := 0; i < 3; i++ {

@@ -126,16 +126,10 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 		}
 		now := time.Now()
 		addr := remoteHost(r)
-		if blocked, wait := g.authFails.blocked(addr, now); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writeError(w, http.StatusTooManyRequests, "too many failed API authentications from this address, retry later")
-			return
-		}
 		q := r.URL.Query()
 		a := g.app(q.Get("auth_key"))
 		if a == nil {
-			g.authFails.fail(addr, now)
-			writeError(w, http.StatusUnauthorized, "unknown or missing auth_key")
+			g.refuseAuth(w, addr, now, "unknown or missing auth_key")
 			return
 		}
 		limit := int64(a.MaxBatchEvents*(a.MaxEventBytes+1024)) + int64(a.MaxChannelsPerEvent*(a.MaxChannelNameLength+8)) + 64<<10
@@ -150,8 +144,7 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 			return
 		}
 		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, now, signatureWindow); err != nil {
-			g.authFails.fail(addr, now)
-			writeError(w, http.StatusUnauthorized, err.Error())
+			g.refuseAuth(w, addr, now, err.Error())
 			return
 		}
 		// The app's quota is charged only once the request is proven to
@@ -177,6 +170,20 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 		}
 		f(w, apiRequest{app: a, body: body, r: r})
 	}
+}
+
+// refuseAuth answers a request that failed authentication: 401 with the
+// reason, or 429 once its address has failed more often than
+// api_auth_failures_per_second allows. The signature is checked before the
+// address's bucket, so a correctly signed request is never refused for
+// another caller's failures behind the same address (a NAT, a proxy).
+func (g *Gateway) refuseAuth(w http.ResponseWriter, addr string, now time.Time, reason string) {
+	if blocked, wait := g.authFails.fail(addr, now); blocked {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeError(w, http.StatusTooManyRequests, "too many failed API authentications from this address, retry later")
+		return
+	}
+	writeError(w, http.StatusUnauthorized, reason)
 }
 
 // setRateHeaders tells the caller its quota: requests a second (the burst),

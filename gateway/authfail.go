@@ -15,8 +15,7 @@ const authFailAddrs = 10000
 // authFailures limits failed API authentications (unknown key, bad or
 // missing signature) per remote address, in a bucket of their own: an
 // unsigned request that carries only an app's public key never uses up the
-// app's quota, and an address past its failures is refused with 429 before
-// its body is read.
+// app's quota, and an address past its failures gets 429 instead of 401.
 type authFailures struct {
 	rate   int // failures a second per address (and burst); 0 = no limit
 	byAddr *lru.Cache[string, *rateLimiter]
@@ -30,23 +29,11 @@ func newAuthFailures(rate int) *authFailures {
 	return &authFailures{rate: rate, byAddr: c}
 }
 
-// blocked reports whether addr has used up its failures, and when to retry.
-func (f *authFailures) blocked(addr string, now time.Time) (bool, time.Duration) {
+// fail charges one failed authentication to addr and reports whether the
+// address is past its budget, and when it may try again.
+func (f *authFailures) fail(addr string, now time.Time) (bool, time.Duration) {
 	if f.rate <= 0 {
 		return false, 0
-	}
-	l, ok := f.byAddr.Get(addr)
-	if !ok {
-		return false, 0
-	}
-	q := l.peek(now, f.rate)
-	return !q.ok, q.retry
-}
-
-// fail charges one failed authentication to addr.
-func (f *authFailures) fail(addr string, now time.Time) {
-	if f.rate <= 0 {
-		return
 	}
 	l, ok := f.byAddr.Get(addr)
 	if !ok {
@@ -55,7 +42,8 @@ func (f *authFailures) fail(addr string, now time.Time) {
 			l = prev
 		}
 	}
-	l.allow(now, f.rate)
+	q := l.allow(now, f.rate)
+	return !q.ok, q.retry
 }
 
 // remoteHost is the request's peer address without the port.

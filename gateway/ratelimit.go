@@ -59,15 +59,3 @@ func (l *rateLimiter) allow(now time.Time, rate int) quota {
 	}
 	return l.state(ok, r)
 }
-
-// peek reports whether a token is left, without taking it.
-func (l *rateLimiter) peek(now time.Time, rate int) quota {
-	if rate <= 0 {
-		return quota{ok: true}
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	r := float64(rate)
-	l.refill(now, r)
-	return l.state(l.tokens >= 1, r)
-}

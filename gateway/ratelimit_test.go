@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func TestRateLimiterBurstRefillAndPeek(t *testing.T) {
+func TestRateLimiterBurstAndRefill(t *testing.T) {
 	var l rateLimiter
 	now := time.Unix(1000, 0)
 	for i := 0; i < 3; i++ {
@@ -17,11 +17,8 @@ func TestRateLimiterBurstRefillAndPeek(t *testing.T) {
 	if q.ok || q.retry <= 0 || q.retry > time.Second/3+time.Millisecond || q.reset != time.Second {
 		t.Fatalf("fourth request: %+v, want refused, retry ≤ 1/3 s, reset 1 s", q)
 	}
-	if p := l.peek(now.Add(time.Second/2), 3); !p.ok || p.remaining != 1 {
-		t.Fatalf("peek after 0.5 s: %+v, want a token (1.5 left)", p)
-	}
-	if p := l.peek(now.Add(time.Second/2), 3); p.remaining != 1 {
-		t.Fatalf("peek took a token: %+v", p)
+	if q := l.allow(now.Add(time.Second/2), 3); !q.ok || q.remaining != 0 {
+		t.Fatalf("request after 0.5 s: %+v, want allowed (1.5 refilled, 0 whole left)", q)
 	}
 	if q := l.allow(now, 0); !q.ok {
 		t.Fatal("rate 0 refused a request")
