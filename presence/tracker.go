@@ -418,15 +418,6 @@ func (t *Tracker) countKey(k chanKey) string {
 	return occKey(bus.EncodeToken(k.app), bus.EncodeToken(k.channel), t.node)
 }
 
-// deleteCount removes this node's count of a channel it no longer has
-// subscribers of (counts above zero are written by putAll).
-func (t *Tracker) deleteCount(ctx context.Context, k chanKey) error {
-	if err := t.bucket().Delete(ctx, t.countKey(k)); err != nil {
-		return fmt.Errorf("count of %s: %w", k.channel, err)
-	}
-	return nil
-}
-
 // maintain writes batched counts and refreshes every own key well inside
 // the TTL, so that only the keys of a dead node expire.
 func (t *Tracker) maintain(ctx context.Context) {
@@ -448,6 +439,10 @@ func (t *Tracker) maintain(ctx context.Context) {
 	}
 }
 
+// flushTimeout bounds one count flush: a flush that cannot reach NATS gives
+// up and leaves its keys dirty for the next one.
+const flushTimeout = 3 * time.Second
+
 // flush writes the counts changed since the last flush, with their current
 // values, so a burst of changes costs one write per channel.
 func (t *Tracker) flush(ctx context.Context) {
@@ -461,19 +456,20 @@ func (t *Tracker) flush(ctx context.Context) {
 	clear(t.dirty)
 	t.ownMu.Unlock()
 	puts := map[string][]byte{}
+	var deletes []string
 	keys := map[string]chanKey{}
 	for k, n := range batch {
+		key := t.countKey(k)
+		keys[key] = k
 		if n > 0 {
-			key := t.countKey(k)
-			puts[key], keys[key] = []byte(strconv.Itoa(n)), k
-			continue
-		}
-		if err := t.deleteCount(ctx, k); err != nil {
-			t.log.Warn("presence count", slog.Any("err", err))
-			t.markDirty(k)
+			puts[key] = []byte(strconv.Itoa(n))
+		} else {
+			deletes = append(deletes, key)
 		}
 	}
-	if failed, err := t.putAll(ctx, puts); err != nil {
+	ctx, cancel := context.WithTimeout(ctx, flushTimeout)
+	defer cancel()
+	if failed, err := t.putAll(ctx, puts, deletes...); err != nil {
 		t.log.Warn("presence counts", slog.Any("err", err))
 		for _, key := range failed {
 			t.markDirty(keys[key])
