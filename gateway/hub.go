@@ -102,7 +102,13 @@ func (h *hub) join(c *client, app, channel string) (*subscription, error) {
 		if h.channelsChanged != nil {
 			h.channelsChanged(app, 1)
 		}
-		hc.sub, hc.err = h.broker.Subscribe(app, channel)
+		// A failed Subscribe returns a nil *bus.Subscription: stored in
+		// the interface it would be a non-nil Unsubscriber holding nil.
+		if sub, err := h.broker.Subscribe(app, channel); err != nil {
+			hc.err = err
+		} else {
+			hc.sub = sub
+		}
 		close(hc.ready)
 	} else {
 		<-hc.ready
