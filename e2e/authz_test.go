@@ -210,6 +210,12 @@ func TestAuthz(t *testing.T) {
 			{"trailing space", ptr(key + ":" + good + " "), ud},
 			{"leading space", ptr(" " + key + ":" + good), ud},
 			{"channel auth instead of user auth", ptr(protocol.ChannelAuth(key, secret, sid, "private-x", "")), ud},
+			// Correctly signed, but sendToUser could never reach these ids
+			// (the channel #server-to-user-{id} is not a valid name).
+			{"id with a colon", ptr(protocol.UserAuth(key, secret, sid, `{"id":"a:b"}`)), `{"id":"a:b"}`},
+			{"id with a space", ptr(protocol.UserAuth(key, secret, sid, `{"id":"a b"}`)), `{"id":"a b"}`},
+			{"id with a '#'", ptr(protocol.UserAuth(key, secret, sid, `{"id":"a#b"}`)), `{"id":"a#b"}`},
+			{"id over 128 bytes", ptr(protocol.UserAuth(key, secret, sid, `{"id":"`+strings.Repeat("u", 129)+`"}`)), `{"id":"` + strings.Repeat("u", 129) + `"}`},
 		}
 		for _, tc := range cases {
 			data := map[string]any{"user_data": tc.ud}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -21,6 +22,38 @@ func TestConsole(t *testing.T) {
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("console without login: %d, want 401", resp.StatusCode)
 	}
+	// A logged-in browser cannot be made to trigger from another site: a
+	// form post (no preflight) is refused for its content type, a JSON post
+	// naming another origin for its origin; nothing reaches subscribers.
+	spy, _ := connect(t, s, "app-key")
+	spy.send(`{"event":"pusher:subscribe","data":{"channel":"console-channel"}}`)
+	spy.expect("pusher_internal:subscription_succeeded")
+	trig := s.APIURL() + "/console/api/trigger?app=app-key"
+	for _, tc := range []struct {
+		name, ctype, origin, body string
+		want                      int
+	}{
+		{"form post", "application/x-www-form-urlencoded", "", "name=evil&channel=console-channel&data=x", http.StatusUnsupportedMediaType},
+		{"text/plain post", "text/plain", "https://evil.example", `{"name":"evil","channel":"console-channel","data":"x"}`, http.StatusUnsupportedMediaType},
+		{"JSON from another origin", "application/json", "https://evil.example", `{"name":"evil","channel":"console-channel","data":"x"}`, http.StatusForbidden},
+		{"JSON with trailing data", "application/json", "", `{"name":"evil","channel":"console-channel","data":"x"} x`, http.StatusBadRequest},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, trig, strings.NewReader(tc.body))
+		req.SetBasicAuth("", "letmein")
+		req.Header.Set("Content-Type", tc.ctype)
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("console trigger, %s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+	}
+	spy.expectNothing(500 * time.Millisecond)
 	// A live subscriber for the console to show; it also receives the
 	// console's event.
 	c, _ := connect(t, s, "app-key")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -138,6 +139,9 @@ func decodeStrict(body []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return badRequest("invalid JSON body: " + err.Error())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("invalid JSON body: data after the JSON value")
 	}
 	return nil
 }

@@ -51,6 +51,16 @@ func TestPrepareEvent(t *testing.T) {
 			t.Errorf("%s: status %d (%v), want %d", tc.body, got, err, tc.status)
 		}
 	}
+	for _, body := range []string{`{"name":"e","channel":"c","data":"x"}garbage`, `{"name":"e","channel":"c","data":"x"} {}`, `{"name":"e","channel":"c","data":"x"}]`} {
+		var e eventBody
+		if err := decodeStrict([]byte(body), &e); err == nil || err.(*apiError).status != 400 {
+			t.Errorf("%s: %v, want 400 (data after the JSON value)", body, err)
+		}
+	}
+	var ok eventBody
+	if err := decodeStrict([]byte("{\"name\":\"e\",\"channel\":\"c\",\"data\":\"x\"}\r\n "), &ok); err != nil {
+		t.Errorf("body with trailing white space: %v, want accepted", err)
+	}
 	big := `{"name":"e","channel":"c","data":"` + string(bytesOf('a', 10241)) + `"}`
 	var e eventBody
 	decodeStrict([]byte(big), &e)

@@ -4,8 +4,12 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"io"
+	"mime"
 	"net/http"
+	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/pushd/pushd/bus"
@@ -173,11 +177,28 @@ func (g *Gateway) consoleEvents(w http.ResponseWriter, r *http.Request, a *app) 
 	}
 }
 
+// consoleTrigger publishes one event from the console's form. Only a JSON
+// body from the console's own origin is accepted: a cross-site page cannot
+// send application/json without a CORS preflight (which is never granted),
+// and a browser names the page's origin in Origin, so a logged-in browser
+// cannot be made to trigger events from another site.
 func (g *Gateway) consoleTrigger(w http.ResponseWriter, r *http.Request, a *app) {
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "the console's trigger takes application/json")
+		return
+	}
+	if !sameOrigin(r) {
+		writeError(w, http.StatusForbidden, "cross-origin trigger refused: use the console page itself")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(a.MaxEventBytes)+4096))
+	if err != nil {
+		writeError(w, http.StatusRequestEntityTooLarge, "request body is larger than the app allows")
+		return
+	}
 	var e eventBody
-	body := http.MaxBytesReader(w, r.Body, int64(a.MaxEventBytes)+4096)
-	if err := json.NewDecoder(body).Decode(&e); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+	if err := decodeStrict(body, &e); err != nil {
+		writeAPIError(w, err)
 		return
 	}
 	p, err := g.prepare(a, e)
@@ -189,4 +210,16 @@ func (g *Gateway) consoleTrigger(w http.ResponseWriter, r *http.Request, a *app)
 		return
 	}
 	writeJSON(w, http.StatusOK, struct{}{})
+}
+
+// sameOrigin reports whether a request's Origin (or, without one, its
+// Sec-Fetch-Site) names the host it was sent to. Requests from tools that
+// send neither (curl) pass: they carry the credentials themselves.
+func sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+	site := r.Header.Get("Sec-Fetch-Site")
+	return site == "" || site == "same-origin" || site == "none"
 }

@@ -303,6 +303,9 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 		return
 	}
 	id, watchRaw, err := parseUserData(d.UserData)
+	if err == nil {
+		err = validSigninID(id, c.app().MaxUserIDLength)
+	}
 	if err != nil {
 		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -78,6 +79,19 @@ func parseUserData(userData string) (id string, watchlist []any, err error) {
 		return "", nil, errors.New("user_data needs a non-empty string id")
 	}
 	return id, ud.Watchlist, nil
+}
+
+// validSigninID refuses a user id that could never receive sendToUser: the
+// SDKs send to the channel "#server-to-user-{id}", so the id must be made of
+// channel-name characters, and it is bounded like a presence user_id.
+func validSigninID(id string, maxLen int) error {
+	if len(id) > maxLen {
+		return fmt.Errorf("user_data id is longer than %d characters", maxLen)
+	}
+	if err := protocol.ValidateChannel(protocol.ServerToUserPrefix+id, len(protocol.ServerToUserPrefix)+maxLen); err != nil {
+		return fmt.Errorf("user_data id %q cannot receive sendToUser: %w", id, err)
+	}
+	return nil
 }
 
 // watchlistIDs reads user_data's watchlist (strings or numbers), keeping
