@@ -8,6 +8,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -251,4 +252,35 @@ func TestConfigReload(t *testing.T) {
 	}
 	// The new limits apply a moment before the line is written.
 	waitFor(t, "the reload logged", func() bool { return strings.Contains(s.log.String(), "configuration reloaded") })
+}
+
+// TestGeneratedAppSecretShownOnce: with no apps configured pushd generates
+// one and prints its secret on the start that created it; a restart on the
+// same data dir serves the same app but prints only where the secret is.
+func TestGeneratedAppSecretShownOnce(t *testing.T) {
+	dir := t.TempDir()
+	s := &server{
+		WSAddr:  "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		APIAddr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
+		DataDir: filepath.Join(dir, "data"),
+		log:     &syncBuffer{},
+	}
+	s.start(t, nil)
+	b, err := os.ReadFile(filepath.Join(s.DataDir, "app.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gen struct{ Key, Secret string }
+	if err := json.Unmarshal(b, &gen); err != nil || gen.Secret == "" {
+		t.Fatalf("data/app.json: %s (%v), want the generated key and secret", b, err)
+	}
+	if !strings.Contains(s.log.String(), "secret="+gen.Secret) {
+		t.Fatalf("first start did not print the generated secret:\n%s", s.log.String())
+	}
+	s.restart(t)
+	// The restart's banner is the second one in the log.
+	second := s.log.String()[strings.LastIndex(s.log.String(), "pushd ready"):]
+	if !strings.Contains(second, "key="+gen.Key) || strings.Contains(second, gen.Secret) {
+		t.Fatalf("restart banner shows the secret or not the key:\n%s", second)
+	}
 }

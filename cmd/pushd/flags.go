@@ -45,7 +45,7 @@ func (s *settings) flags(fs *flag.FlagSet) {
 // loadConfig builds the configuration from file, environment and flags.
 // generated is the key of the app created on first start, if that is the
 // app in use ("" otherwise).
-func loadConfig(args []string, getenv func(string) string) (cfg config.Config, generated string, err error) {
+func loadConfig(args []string, getenv func(string) string) (cfg config.Config, generated generatedKey, err error) {
 	fs := flag.NewFlagSet("pushd", flag.ContinueOnError)
 	var s settings
 	s.flags(fs)
@@ -56,14 +56,14 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 		}
 	})
 	if err := fs.Parse(args); err != nil {
-		return cfg, "", err
+		return cfg, generated, err
 	}
 	if fs.NArg() > 0 {
-		return cfg, "", fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return cfg, generated, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
 	if s.configFile != "" {
 		if cfg, err = config.Load(s.configFile); err != nil {
-			return cfg, "", err
+			return cfg, generated, err
 		}
 	}
 	set := func(dst *string, v string) {
@@ -84,19 +84,19 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {
-			return cfg, "", errors.New("--app-key and --app-secret go together")
+			return cfg, generated, errors.New("--app-key and --app-secret go together")
 		}
 		cfg.Apps = append(cfg.Apps, config.App{ID: s.appID, Key: s.appKey, Secret: s.appSecret, WebhookURL: s.webhookURL,
 			Compat: s.appCompat, WebhookNames: s.webhookNames})
 	} else if s.appCompat != "" || s.webhookNames != "" {
 		if len(cfg.Apps) > 0 {
-			return cfg, "", errors.New("--app-compat and --webhook-names apply to the command-line or generated app; set compat and webhook_names in the config file")
+			return cfg, generated, errors.New("--app-compat and --webhook-names apply to the command-line or generated app; set compat and webhook_names in the config file")
 		}
 	}
 	if len(cfg.Apps) == 0 {
-		a, err := generatedApp(cfg.DataDir)
+		a, created, err := generatedApp(cfg.DataDir)
 		if err != nil {
-			return cfg, "", err
+			return cfg, generated, err
 		}
 		a.WebhookURL = s.webhookURL
 		// The generated app is what a webman/push user swapping servers
@@ -107,34 +107,41 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 		}
 		a.WebhookNames = s.webhookNames
 		cfg.Apps = append(cfg.Apps, a)
-		generated = a.Key
+		generated = generatedKey{key: a.Key, created: created}
 	}
 	cfg.Defaults()
 	return cfg, generated, cfg.Validate()
 }
 
+// generatedKey names the app pushd generated (key "" when the apps are
+// configured) and whether it was created by this start.
+type generatedKey struct {
+	key     string
+	created bool
+}
+
 // generatedApp loads the app created on first start, or creates it: a random
 // key and secret kept in the data directory so they survive restarts.
-func generatedApp(dataDir string) (config.App, error) {
+func generatedApp(dataDir string) (a config.App, created bool, err error) {
 	path := filepath.Join(dataDir, "app.json")
-	var a struct{ ID, Key, Secret string }
+	var f struct{ ID, Key, Secret string }
 	if b, err := os.ReadFile(path); err == nil {
-		if err := json.Unmarshal(b, &a); err != nil {
-			return config.App{}, fmt.Errorf("read %s: %w", path, err)
+		if err := json.Unmarshal(b, &f); err != nil {
+			return config.App{}, false, fmt.Errorf("read %s: %w", path, err)
 		}
-		return config.App{ID: a.ID, Key: a.Key, Secret: a.Secret}, nil
+		return config.App{ID: f.ID, Key: f.Key, Secret: f.Secret}, false, nil
 	} else if !errors.Is(err, os.ErrNotExist) {
-		return config.App{}, fmt.Errorf("read %s: %w", path, err)
+		return config.App{}, false, fmt.Errorf("read %s: %w", path, err)
 	}
-	a.Key, a.Secret = randomHex(10), randomHex(16) // no id: any /apps/{id} works, as in webman/push
+	f.Key, f.Secret = randomHex(10), randomHex(16) // no id: any /apps/{id} works, as in webman/push
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return config.App{}, fmt.Errorf("create data dir: %w", err)
+		return config.App{}, false, fmt.Errorf("create data dir: %w", err)
 	}
-	b, _ := json.MarshalIndent(a, "", "  ")
+	b, _ := json.MarshalIndent(f, "", "  ")
 	if err := os.WriteFile(path, b, 0o600); err != nil {
-		return config.App{}, fmt.Errorf("write %s: %w", path, err)
+		return config.App{}, false, fmt.Errorf("write %s: %w", path, err)
 	}
-	return config.App{ID: a.ID, Key: a.Key, Secret: a.Secret}, nil
+	return config.App{ID: f.ID, Key: f.Key, Secret: f.Secret}, true, nil
 }
 
 func randomHex(n int) string {

@@ -240,10 +240,11 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-// announce prints where the server listens and how to reach each app. Only
-// the secret generated on first start is shown (it is new to the user and
-// kept in the data directory); configured secrets never are.
-func announce(cfg config.Config, generated, wsAddr, apiAddr string, secure bool) {
+// announce prints where the server listens and how to reach each app. A
+// generated secret is shown once, on the start that created it (it is new
+// to the user and kept in the data directory); later starts and configured
+// secrets never show it.
+func announce(cfg config.Config, generated generatedKey, wsAddr, apiAddr string, secure bool) {
 	ws, api := "ws", "http"
 	if secure {
 		ws, api = "wss", "https"
@@ -254,14 +255,18 @@ func announce(cfg config.Config, generated, wsAddr, apiAddr string, secure bool)
 	} else {
 		fmt.Printf("  nats       %s\n", cfg.NATSURL)
 	}
+	kept := filepath.Join(cfg.DataDir, "app.json")
 	for _, a := range cfg.Apps {
 		id := a.ID
 		if id == "" {
 			id = "(any)"
 		}
 		secret := "(configured)"
-		if a.Key == generated {
-			secret = a.Secret + " (generated, kept in " + filepath.Join(cfg.DataDir, "app.json") + ")"
+		switch {
+		case a.Key == generated.key && generated.created:
+			secret = a.Secret + " (generated now, kept in " + kept + ")"
+		case a.Key == generated.key:
+			secret = "(generated, kept in " + kept + ")"
 		}
 		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, secret)
 	}
