@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"io"
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -69,5 +71,57 @@ func TestAPIQuotaNotSpentByUnsignedRequests(t *testing.T) {
 		if reset, err := strconv.Atoi(h.Get("X-RateLimit-Reset")); err != nil || reset < 1 || reset > 1 {
 			t.Fatalf("signed call %d: X-RateLimit-Reset %q, want 1 (seconds to a full bucket)", i+1, h.Get("X-RateLimit-Reset"))
 		}
+	}
+}
+
+// TestAPIQuotaClusterWide: api_requests_per_second counts an app's API
+// requests on every gateway of a cluster. Gateway b hears of the requests a
+// let through (its metric shows them) and charges them to its own bucket:
+// its next answer is 429, or 200 with what is left after a's use (without a
+// cluster-wide quota b would still have its whole second's worth).
+func TestAPIQuotaClusterWide(t *testing.T) {
+	nodes := startCluster(t, 2, `
+apps:
+  - id: "1"
+    key: q-key
+    secret: q-secret
+    api_requests_per_second: 3
+`)
+	a, b := nodes[0], nodes[1]
+	get := func(s *server) *http.Response {
+		t.Helper()
+		q := protocol.SignRequest("q-key", "q-secret", http.MethodGet, "/apps/1/channels", nil, nil, time.Now())
+		resp, err := http.Get(s.APIURL() + "/apps/1/channels?" + q.Encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	start := time.Now()
+	for i := 0; i < 3; i++ {
+		if resp := get(a); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d on a: %d, want 200", i+1, resp.StatusCode)
+		}
+	}
+	waitFor(t, "b to hear of a's 3 requests", func() bool {
+		resp, err := http.Get(b.APIURL() + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), `pushd_api_quota_remote_total{app="q-key"} 3`)
+	})
+	resp := get(b)
+	if elapsed := time.Since(start); elapsed >= time.Second {
+		t.Fatalf("the check took %v: the bucket refilled meanwhile, nothing is shown", elapsed)
+	}
+	if resp.StatusCode == http.StatusOK {
+		if left, _ := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining")); left > 1 {
+			t.Fatalf("b after a used the quota: 200 with %d left, want 429 or at most 1 left", left)
+		}
+	} else if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("b after a used the quota: %d, want 429 (or 200 with at most 1 left)", resp.StatusCode)
 	}
 }

@@ -157,6 +157,7 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 				writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 				return
 			}
+			g.countAPIRequest(a)
 		}
 		// webman/push's Api always calls /apps/1024/: in webman mode the
 		// app is the auth_key's, whatever the id.

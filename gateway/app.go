@@ -20,7 +20,10 @@ type appRuntime struct {
 	conns  atomic.Int64 // open connections on this node
 	connMu sync.Mutex   // orders conns changes with their presence count
 	m      *metrics.App
-	api    rateLimiter // HTTP API requests
+	api    rateLimiter // HTTP API requests, charged cluster-wide
+	// apiUnreported counts the requests this node let through since it
+	// last told the other gateways (apiquota.go).
+	apiUnreported atomic.Int64
 }
 
 // apps finds apps by key; a reload swaps the whole map.

@@ -141,6 +141,9 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	if err := g.broker.SubscribeControl(controlQuota, g.quotaReported); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	return g, nil
 }
 
@@ -192,7 +195,8 @@ func (g *Gateway) newSocketID() string {
 	return g.node + "." + strconv.FormatUint(g.nextID.Add(1), 10)
 }
 
-// Run checks liveness of idle clients until ctx ends.
+// Run checks liveness of idle clients and reports this node's use of the
+// API quotas to the other gateways until ctx ends.
 func (g *Gateway) Run(ctx context.Context) {
 	tick := g.cfg.PongTimeout / 4
 	if tick > 5*time.Second {
@@ -203,12 +207,16 @@ func (g *Gateway) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
+	quota := time.NewTicker(quotaReportInterval)
+	defer quota.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
 			g.checkLiveness(now)
+		case <-quota.C:
+			g.reportQuota()
 		}
 	}
 }

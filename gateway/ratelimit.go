@@ -59,3 +59,18 @@ func (l *rateLimiter) allow(now time.Time, rate int) quota {
 	}
 	return l.state(ok, r)
 }
+
+// charge takes n tokens used elsewhere (another gateway's requests against
+// a cluster-wide quota). The bucket may go below zero, down to one second's
+// worth, so that what the cluster used is paid back before anyone is let
+// through again.
+func (l *rateLimiter) charge(now time.Time, rate, n int) {
+	if rate <= 0 || n <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := float64(rate)
+	l.refill(now, r)
+	l.tokens = max(-r, l.tokens-float64(n))
+}

@@ -24,3 +24,20 @@ func TestRateLimiterBurstAndRefill(t *testing.T) {
 		t.Fatal("rate 0 refused a request")
 	}
 }
+
+func TestRateLimiterCharge(t *testing.T) {
+	var l rateLimiter
+	now := time.Unix(1000, 0)
+	l.charge(now, 3, 2) // another gateway used 2 of the 3
+	if q := l.allow(now, 3); !q.ok || q.remaining != 0 {
+		t.Fatalf("after a remote charge of 2: %+v, want the last token", q)
+	}
+	l.charge(now, 3, 100) // far over: the debt is capped at one second's worth
+	if q := l.allow(now.Add(time.Second), 3); q.ok {
+		t.Fatalf("1 s after a debt of 3: %+v, want still refused (bucket at 0)", q)
+	}
+	if q := l.allow(now.Add(time.Second+time.Second/2), 3); !q.ok {
+		t.Fatalf("1.5 s after the debt: %+v, want allowed", q)
+	}
+	l.charge(now, 0, 5) // no limit: nothing to charge
+}

@@ -26,6 +26,7 @@ type Metrics struct {
 	clientEvents     *prometheus.CounterVec
 	rejected         *prometheus.CounterVec
 	slowConsumers    *prometheus.CounterVec
+	apiRemote        *prometheus.CounterVec
 
 	// HTTPRequests counts API requests by endpoint and status code.
 	HTTPRequests *prometheus.CounterVec
@@ -52,13 +53,14 @@ func New() *Metrics {
 	m.clientEvents = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_client_events_total", Help: "Client events relayed."}, app)
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_rejected_total", Help: "Refused frames, subscriptions and connections, by reason."}, []string{"app", "reason"})
 	m.slowConsumers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_slow_consumers_total", Help: "Connections closed because they did not read."}, app)
+	m.apiRemote = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_api_quota_remote_total", Help: "API requests other gateways reported against the app's api_requests_per_second."}, app)
 	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_http_requests_total", Help: "HTTP API requests by endpoint and status code."}, []string{"endpoint", "code"})
 	m.HTTPDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pushd_http_request_duration_seconds", Help: "HTTP API request durations.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"endpoint"})
 	m.Latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushd_delivery_latency_seconds", Help: "Time from an event's storage to its hand-off to local sockets.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}})
 	m.reg.MustRegister(m.connections, m.connectionsTotal, m.subscriptions, m.channels, m.eventsIn, m.delivered,
-		m.bytesIn, m.bytesOut, m.clientEvents, m.rejected, m.slowConsumers, m.HTTPRequests, m.HTTPDuration, m.Latency,
+		m.bytesIn, m.bytesOut, m.clientEvents, m.rejected, m.slowConsumers, m.apiRemote, m.HTTPRequests, m.HTTPDuration, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -84,6 +86,8 @@ type App struct {
 	ConnectionsOpened, APIEvents, Client  prometheus.Counter
 	Delivered, BytesIn, BytesOut, Relayed prometheus.Counter
 	SlowConsumers                         prometheus.Counter
+	// APIRemote counts API requests other gateways charged to the quota.
+	APIRemote prometheus.Counter
 	rejected                              *prometheus.CounterVec
 	app                                   string
 }
@@ -106,6 +110,7 @@ func (m *Metrics) ForApp(app string) *App {
 		BytesOut:          m.bytesOut.WithLabelValues(app),
 		Relayed:           m.clientEvents.WithLabelValues(app),
 		SlowConsumers:     m.slowConsumers.WithLabelValues(app),
+		APIRemote:         m.apiRemote.WithLabelValues(app),
 		rejected:          m.rejected,
 		app:               app,
 	}
