@@ -88,8 +88,8 @@ type App struct {
 	SlowConsumers                         prometheus.Counter
 	// APIRemote counts API requests other gateways charged to the quota.
 	APIRemote prometheus.Counter
-	rejected                              *prometheus.CounterVec
-	app                                   string
+	rejected  *prometheus.CounterVec
+	app       string
 }
 
 // ForApp returns the series of an app; nil Metrics gives series that are
