@@ -43,6 +43,19 @@ func TestNATSLossAndReturn(t *testing.T) {
 	// The client is still connected.
 	c.send(`{"event":"pusher:ping","data":{}}`)
 	c.expect("pusher:pong")
+	// A new subscription cannot be made: the client is told so with a 503
+	// subscription_error (pusher-js reports it; the socket stays open).
+	c.send(`{"event":"pusher:subscribe","data":{"channel":"while-down"}}`)
+	f := c.nextWithin(15 * time.Second)
+	var se struct {
+		Type   string `json:"type"`
+		Status int    `json:"status"`
+	}
+	if f.Event != "pusher:subscription_error" || json.Unmarshal([]byte(f.dataString(t)), &se) != nil || se.Status != http.StatusServiceUnavailable {
+		t.Fatalf("subscribe without NATS: got %s, want pusher:subscription_error with status 503", f.raw)
+	}
+	c.send(`{"event":"pusher:ping","data":{}}`)
+	c.expect("pusher:pong")
 
 	a.restart(t)
 	waitFor(t, "readyz 200 after NATS returned", func() bool { return readyStatus(t, b) == http.StatusOK })
