@@ -58,10 +58,11 @@ type Presence interface {
 	Healthy() error
 }
 
-// Webhooks queues webhook events; *webhook.Dispatcher is the
-// implementation. The id makes a change that several nodes report count once.
+// Webhooks takes the changes webhooks may report; *webhook.Dispatcher is
+// the implementation, and it decides what is sent. Report never blocks. The
+// id makes a change that several nodes report count once.
 type Webhooks interface {
-	Enqueue(ctx context.Context, app string, ev webhook.Event, id string) error
+	Report(app string, ev webhook.Event, id string)
 }
 
 // Deps are what a gateway is built on.
@@ -98,9 +99,7 @@ type Gateway struct {
 	clients  registry
 	watchers watchers
 
-	countMu   sync.Mutex
-	countSent map[chanKey]time.Time // last subscription_count webhook per channel
-	subCounts subCounts             // subscription_count client events waiting or recent
+	subCounts subCounts // subscription_count client events waiting or recent
 	drain     atomic.Bool
 	authFails *authFailures // failed API authentications per address
 }
@@ -136,7 +135,6 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 		}
 	}
 	g.clients.init()
-	g.countSent = map[chanKey]time.Time{}
 	g.subCounts.m = map[chanKey]*countState{}
 	if err := g.broker.SubscribeControl(controlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

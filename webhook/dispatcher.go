@@ -66,6 +66,9 @@ type Options struct {
 	Client *http.Client
 	// Replicas of the job stream and the state bucket (1).
 	Replicas int
+	// QueueSize bounds the reports waiting to be stored as jobs (65,536);
+	// past it new reports are dropped and counted (Stats.QueueDropped).
+	QueueSize int
 }
 
 func (o *Options) defaults() {
@@ -83,6 +86,9 @@ func (o *Options) defaults() {
 	if o.BatchMax <= 0 {
 		o.BatchMax = 20
 	}
+	if o.QueueSize <= 0 {
+		o.QueueSize = defaultQueueSize
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -99,6 +105,8 @@ type Dispatcher struct {
 	opts   Options
 	log    *slog.Logger
 	stats  counters
+	queue  queue     // reports waiting to be stored as jobs
+	counts countGate // subscription_count throttle of large channels
 }
 
 // ErrNoApps reports Options without an Apps function.
@@ -139,8 +147,15 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 	if err != nil {
 		return nil, fmt.Errorf("webhook state bucket %s: %w", StateBucket, err)
 	}
-	return &Dispatcher{js: js, stream: stream, kv: kv, opts: opts, log: opts.Logger}, nil
+	d := &Dispatcher{js: js, stream: stream, kv: kv, opts: opts, log: opts.Logger}
+	d.queue.ch = make(chan report, opts.QueueSize)
+	return d, nil
 }
 
 // Stats returns the dispatcher's counters.
-func (d *Dispatcher) Stats() Stats { return d.stats.snapshot() }
+func (d *Dispatcher) Stats() Stats {
+	s := d.stats.snapshot()
+	s.Queued = uint64(len(d.queue.ch))
+	s.QueueDropped = d.queue.dropped.Load()
+	return s
+}

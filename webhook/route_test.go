@@ -100,3 +100,20 @@ func TestFilterNamesKnownToConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestWantedEitherNames: an app's webhook_events filter may list Pusher's
+// names or webman/push's, whichever naming the app's webhooks use.
+func TestWantedEitherNames(t *testing.T) {
+	webman := []string{"channel_added", "channel_removed", "user_added", "user_removed"}
+	pusher := []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved}
+	for _, filter := range [][]string{webman, pusher} {
+		for i, name := range pusher {
+			if !Wanted([]string{filter[i]}, name) {
+				t.Errorf("webhook_events [%s]: %s not wanted", filter[i], name)
+			}
+			if other := pusher[(i+1)%len(pusher)]; Wanted([]string{filter[i]}, other) {
+				t.Errorf("webhook_events [%s]: %s wanted too", filter[i], other)
+			}
+		}
+	}
+}

@@ -14,12 +14,40 @@ import (
 // (the NATS connection closed or the consumer was deleted).
 var ErrConsumerStopped = errors.New("webhook: job consumer stopped")
 
-// Run sends jobs until ctx ends, through one durable pull consumer that
-// every node shares, so each job is handled by one node. On return the jobs
-// this node held but had not sent are handed back to the queue at once;
-// requests in flight are finished (each bounded by Timeout). Run returns nil
-// when ctx ends.
+// Run stores reported changes as jobs and sends jobs until ctx ends. Jobs
+// are sent through one durable pull consumer that every node shares, so
+// each job is handled by one node; a consumer that cannot be made or that
+// stops (NATS unreachable, the stream re-created) is made again, with a
+// growing wait. When ctx ends the jobs this node held but had not sent are
+// handed back to the queue at once; requests in flight are finished (each
+// bounded by Timeout), and reports not yet stored get one last attempt.
+// Run returns nil when ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
+	stored := make(chan struct{})
+	go func() {
+		defer close(stored)
+		d.store(ctx)
+	}()
+	defer func() { <-stored }()
+	wait := 250 * time.Millisecond
+	for {
+		err := d.consume(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		d.log.Warn("webhook consumer stopped, starting it again", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+			wait = min(2*wait, 10*time.Second)
+		}
+	}
+}
+
+// consume sends jobs through the shared consumer until ctx ends (nil) or
+// the consumer stops (an error).
+func (d *Dispatcher) consume(ctx context.Context) error {
 	cons, err := d.js.CreateOrUpdateConsumer(ctx, StreamName, jetstream.ConsumerConfig{
 		Durable:       ConsumerName,
 		Description:   "Pushd webhook senders",

@@ -15,6 +15,10 @@ type Stats struct {
 	Dropped    uint64 // events given up after RetryFor
 	Suppressed uint64 // state events equal to the state last reported, or superseded by a newer one
 	Cancelled  uint64 // vacated/removed events undone within Delay
+	// Queued is the reports waiting on this node to be stored as jobs.
+	Queued uint64
+	// QueueDropped counts reports dropped because that queue was full.
+	QueueDropped uint64
 }
 
 // counters are the live counterparts of Stats.
@@ -23,7 +27,7 @@ type counters struct {
 }
 
 func (c *counters) snapshot() Stats {
-	return Stats{
+	return Stats{ // the queue's figures are added by Dispatcher.Stats
 		Sent:       c.sent.Load(),
 		Requests:   c.requests.Load(),
 		Failures:   c.failures.Load(),

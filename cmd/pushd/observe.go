@@ -28,6 +28,8 @@ func observe(m *metrics.Metrics, b *bus.Bus, t *presence.Tracker, d *webhook.Dis
 	m.Counter("pushd_webhook_failures_total", "Webhook requests that failed.", stat(func(s webhook.Stats) uint64 { return s.Failures }))
 	m.Counter("pushd_webhook_retries_total", "Webhook events put back for another attempt.", stat(func(s webhook.Stats) uint64 { return s.Retries }))
 	m.Counter("pushd_webhook_dropped_total", "Webhook events given up after the retry period.", stat(func(s webhook.Stats) uint64 { return s.Dropped }))
+	m.Gauge("pushd_webhook_reports_queued", "Changes waiting on this node to be stored as webhook jobs.", func() float64 { return float64(d.Stats().Queued) })
+	m.Counter("pushd_webhook_reports_dropped_total", "Changes dropped because this node's webhook report queue was full (JetStream unreachable).", stat(func(s webhook.Stats) uint64 { return s.QueueDropped }))
 	m.Gauge("pushd_webhook_queue_depth", "Webhook jobs waiting in the queue (all nodes).", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()

@@ -45,6 +45,12 @@ func (k Kind) NeedsAuth() bool { return k == Private || k == Encrypted || k == P
 // the server cannot check their payload, and pusher-js never sends them).
 func (k Kind) AllowsClientEvents() bool { return k == Private || k == Presence }
 
+// HasSubscriptionCount reports whether channels of this kind report their
+// subscriber count (pusher_internal:subscription_count and the
+// subscription_count webhook): public and private ones; presence channels
+// have member events instead. Internal '#' names are excluded by callers.
+func (k Kind) HasSubscriptionCount() bool { return k == Public || k == Private || k == Encrypted }
+
 // IsCache reports whether a channel keeps its last event for new subscribers.
 func IsCache(channel string) bool {
 	for _, p := range [...]string{"cache-", "private-cache-", "private-encrypted-cache-", "presence-cache-"} {
