@@ -149,9 +149,3 @@ func TestMethods(t *testing.T) {
 		t.Errorf("POST: status %d, want 405", p.Code)
 	}
 }
-
-func TestAcceptsGzipEmpty(t *testing.T) {
-	if acceptsGzip("") {
-		t.Fatal("empty Accept-Encoding accepted gzip")
-	}
-}

@@ -11,98 +11,31 @@ package web
 //go:generate go run ./internal/gen -out .
 
 import (
-	"bytes"
-	"compress/gzip"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
-	"sync"
+
+	"github.com/pushd/pushd/internal/static"
 )
 
 //go:embed push.wasm.gz wasm_exec.js push-wasm.js
 var files embed.FS
 
-// Register adds the client's paths to mux.
+// Register adds the client's paths to mux. The files keep their names
+// across releases and wasm_exec.js must match push.wasm, so caches
+// revalidate each time (no-cache) and get a 304.
 func Register(mux *http.ServeMux) {
 	gz, _ := files.ReadFile("push.wasm.gz")
-	mux.Handle("GET /push.wasm", &asset{gz: gz, typ: "application/wasm"})
-	for name, typ := range map[string]string{
-		"push-wasm.js": "text/javascript; charset=utf-8",
-		"wasm_exec.js": "text/javascript; charset=utf-8",
-	} {
+	wasm, err := static.FromGzip("application/wasm", "no-cache", gz)
+	if err != nil {
+		panic("web: embedded push.wasm.gz is corrupt: " + err.Error())
+	}
+	mux.Handle("/push.wasm", wasm)
+	for _, name := range []string{"push-wasm.js", "wasm_exec.js"} {
 		b, _ := files.ReadFile(name)
-		mux.Handle("GET /"+name, &asset{raw: b, typ: typ})
-	}
-}
-
-// asset is one file, served gzip-compressed to clients that accept it.
-type asset struct {
-	typ  string
-	gz   []byte // precompressed form, if any
-	once sync.Once
-	raw  []byte
-	etag string
-}
-
-func (a *asset) init() {
-	a.once.Do(func() {
-		if a.raw == nil {
-			zr, err := gzip.NewReader(bytes.NewReader(a.gz))
-			if err == nil {
-				a.raw, err = io.ReadAll(zr)
-			}
-			if err != nil {
-				panic("web: embedded push.wasm.gz is corrupt: " + err.Error())
-			}
+		f, err := static.New("text/javascript; charset=utf-8", "no-cache", b)
+		if err != nil {
+			panic("web: " + name + ": " + err.Error())
 		}
-		sum := sha256.Sum256(a.raw)
-		a.etag = `"` + hex.EncodeToString(sum[:12]) + `"`
-	})
-}
-
-// ServeHTTP answers with the file, 304 for a matching If-None-Match. The
-// files keep their names across releases and wasm_exec.js must match
-// push.wasm, so caches revalidate each time (no-cache) and get a 304.
-func (a *asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	a.init()
-	h := w.Header()
-	h.Set("Content-Type", a.typ)
-	h.Set("Cache-Control", "no-cache")
-	h.Set("ETag", a.etag)
-	// Pages load the client from their own origin's scripts; fetching
-	// push.wasm from Pushd's origin needs CORS.
-	h.Set("Access-Control-Allow-Origin", "*")
-	if a.gz != nil {
-		h.Set("Vary", "Accept-Encoding")
+		mux.Handle("/"+name, f)
 	}
-	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, a.etag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
-	}
-	body := a.raw
-	if a.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
-		h.Set("Content-Encoding", "gzip")
-		body = a.gz
-	}
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	if r.Method != http.MethodHead {
-		w.Write(body)
-	}
-}
-
-// acceptsGzip reports whether an Accept-Encoding header allows gzip.
-func acceptsGzip(accept string) bool {
-	for _, part := range strings.Split(accept, ",") {
-		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(name) != "gzip" && strings.TrimSpace(name) != "*" {
-			continue
-		}
-		params = strings.ReplaceAll(strings.TrimSpace(params), " ", "")
-		return params != "q=0" && params != "q=0.0" && params != "q=0.00" && params != "q=0.000"
-	}
-	return false
 }

@@ -59,12 +59,3 @@ func TestServe(t *testing.T) {
 		}
 	}
 }
-
-func TestAcceptsGzip(t *testing.T) {
-	for in, want := range map[string]bool{"": false, "gzip": true, "deflate, gzip": true, "gzip;q=0": false,
-		"*": true, "br": false, "gzip; q=0.5": true, "x-gzip": false} {
-		if got := acceptsGzip(in); got != want {
-			t.Errorf("acceptsGzip(%q): got %v, want %v", in, got, want)
-		}
-	}
-}
