@@ -2,17 +2,14 @@ package webhook
 
 import (
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
+
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 // Sign returns the X-Pusher-Signature of a webhook body: the lower-case hex
-// HMAC-SHA256 of the raw body keyed with the app secret.
-func Sign(secret string, body []byte) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
+// HMAC-SHA256 of the raw body keyed with the app secret (protocol.Sign, the
+// one HMAC of the project).
+func Sign(secret string, body []byte) string { return protocol.Sign(secret, string(body)) }
 
 // Verify tells, in constant time, whether signature is Sign(secret, body);
 // receivers use it as the Pusher SDKs do.
