@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/ratelimit"
 )
 
 // signatureWindow is how far auth_timestamp may be from now (Pusher: 600 s).
@@ -149,11 +150,11 @@ func (g *Gateway) signed(method string, f apiFunc) http.HandlerFunc {
 		}
 		// The app's quota is charged only once the request is proven to
 		// be the app's: its public key alone cannot use it up.
-		if qt := a.rt.api.allow(now, a.APIRequestsPerSec); a.APIRequestsPerSec > 0 {
+		if qt := a.rt.api.Take(now, a.APIRequestsPerSec); a.APIRequestsPerSec > 0 {
 			setRateHeaders(w.Header(), a.APIRequestsPerSec, qt)
-			if !qt.ok {
+			if !qt.OK {
 				a.rt.m.Reject("api_rate")
-				w.Header().Set("Retry-After", retryAfter(qt.retry))
+				w.Header().Set("Retry-After", retryAfter(qt.Retry))
 				writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 				return
 			}
@@ -189,10 +190,10 @@ func (g *Gateway) refuseAuth(w http.ResponseWriter, addr string, now time.Time, 
 
 // setRateHeaders tells the caller its quota: requests a second (the burst),
 // whole requests left, and seconds until the bucket is full again.
-func setRateHeaders(h http.Header, rate int, q quota) {
+func setRateHeaders(h http.Header, rate int, q ratelimit.Quota) {
 	h.Set("X-RateLimit-Limit", strconv.Itoa(rate))
-	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.remaining))
-	h.Set("X-RateLimit-Reset", strconv.Itoa(int(math.Ceil(q.reset.Seconds()))))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(q.Remaining))
+	h.Set("X-RateLimit-Reset", strconv.Itoa(int(math.Ceil(q.Reset.Seconds()))))
 }
 
 // retryAfter is a Retry-After value in whole seconds, at least 1.

@@ -55,6 +55,6 @@ func (g *Gateway) quotaReported(appKey string, data []byte) {
 	if err != nil || n <= 0 || a == nil {
 		return
 	}
-	a.rt.api.charge(time.Now(), a.APIRequestsPerSec, n)
+	a.rt.api.Charge(time.Now(), a.APIRequestsPerSec, n)
 	a.rt.m.APIRemote.Add(float64(n))
 }

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/internal/ratelimit"
 	"github.com/pushd/pushd/metrics"
 )
 
@@ -20,7 +21,7 @@ type appRuntime struct {
 	conns  atomic.Int64 // open connections on this node
 	connMu sync.Mutex   // orders conns changes with their presence count
 	m      *metrics.App
-	api    rateLimiter // HTTP API requests, charged cluster-wide
+	api    ratelimit.Locked // HTTP API requests, charged cluster-wide
 	// apiUnreported counts the requests this node let through since it
 	// last told the other gateways (apiquota.go).
 	apiUnreported atomic.Int64

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/pushd/pushd/internal/ratelimit"
 )
 
 // authFailAddrs is how many remote addresses the failed-authentication
@@ -18,11 +19,11 @@ const authFailAddrs = 10000
 // app's quota, and an address past its failures gets 429 instead of 401.
 type authFailures struct {
 	rate   int // failures a second per address (and burst); 0 = no limit
-	byAddr *lru.Cache[string, *rateLimiter]
+	byAddr *lru.Cache[string, *ratelimit.Locked]
 }
 
 func newAuthFailures(rate int) *authFailures {
-	c, err := lru.New[string, *rateLimiter](authFailAddrs)
+	c, err := lru.New[string, *ratelimit.Locked](authFailAddrs)
 	if err != nil {
 		panic(err) // only for a size ≤ 0
 	}
@@ -37,13 +38,13 @@ func (f *authFailures) fail(addr string, now time.Time) (bool, time.Duration) {
 	}
 	l, ok := f.byAddr.Get(addr)
 	if !ok {
-		l = new(rateLimiter)
+		l = new(ratelimit.Locked)
 		if prev, found, _ := f.byAddr.PeekOrAdd(addr, l); found {
 			l = prev
 		}
 	}
-	q := l.allow(now, f.rate)
-	return !q.ok, q.retry
+	q := l.Take(now, f.rate)
+	return !q.OK, q.Retry
 }
 
 // remoteHost is the request's peer address without the port.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/ratelimit"
 )
 
 // client is one WebSocket connection speaking the Pusher protocol.
@@ -27,8 +28,7 @@ type client struct {
 
 	// Owned by the goroutine that handles this client's frames (gws runs
 	// them one at a time per connection).
-	tokens     float64 // client-event rate limiter
-	tokensTime int64
+	clientEvents ratelimit.Bucket
 
 	mu        sync.Mutex
 	subs      map[string]*subscription // by channel name
@@ -74,24 +74,4 @@ func (c *client) user() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.userID
-}
-
-// allowClientEvent applies the per-connection token bucket.
-func (c *client) allowClientEvent(now time.Time) bool {
-	rate := float64(c.app().ClientEventsPerSec)
-	n := now.UnixNano()
-	if c.tokensTime == 0 {
-		c.tokens = rate
-	} else {
-		c.tokens += float64(n-c.tokensTime) / 1e9 * rate
-		if c.tokens > rate {
-			c.tokens = rate
-		}
-	}
-	c.tokensTime = n
-	if c.tokens < 1 {
-		return false
-	}
-	c.tokens--
-	return true
 }

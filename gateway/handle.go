@@ -265,7 +265,7 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, "client event name: "+err.Error())
 		return
 	}
-	if !c.allowClientEvent(time.Now()) {
+	if !c.clientEvents.Allow(time.Now(), a.ClientEventsPerSec) {
 		a.rt.m.Reject("client_event_rate")
 		c.errorFrame(protocol.CodeClientEventLimit, "client event rejected due to rate limit")
 		return
