@@ -194,6 +194,7 @@ test('mp: private channel authorized through wx.request; refusals are error call
   await waitUntil(() => badsig.subErrors.length, 'subscription_error from pushd');
   assert.equal(badsig.subErrors[0].type, 'AuthError');
   assert.equal(badsig.subErrors[0].status, 401);
+  assert.match(badsig.subErrors[0].error, /secret/, `says what to fix: ${badsig.subErrors[0].error}`);
   assert.ok(!badsig.subErrors[0].error.includes(env.secret), 'no secret in the message');
 
   // a relative auth URL cannot work in a mini-program (no page origin): said so
@@ -210,6 +211,7 @@ test('mp: private channel authorized through wx.request; refusals are error call
   await waitUntil(() => p.errors.some((e) => e.type === 'PusherError'), 'pusher:error for a public client event');
   const e = p.errors.find((x) => x.type === 'PusherError');
   assert.equal(e.data.code, 4300);
+  assert.match(e.data.message, /private- or presence-/);
 
   assert.equal(p.connection.state, 'connected');
   assert.equal(q.connection.state, 'connected');
