@@ -30,6 +30,12 @@ func TestBrowserUniapp(t *testing.T) {
 	runBrowserNode(t, startPushd(t, ""), "uniapp.test.mjs")
 }
 
+// TestBrowserMiniprogram runs push-miniprogram.js as a WeChat mini-program
+// loads it, over a wx object backed by real sockets and HTTP.
+func TestBrowserMiniprogram(t *testing.T) {
+	runBrowserNode(t, startPushd(t, ""), "miniprogram.test.mjs")
+}
+
 // TestBrowserWebmanParse runs webman/push's push.js message parsing (mirrored
 // in webman.test.mjs) against the server's error frames.
 func TestBrowserWebmanParse(t *testing.T) {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ type rawClient struct {
 	conn   *gws.Conn
 	frames chan []byte
 	closed chan uint16 // the close code the server sent (0: none)
+	reason string      // the close reason; read it after receiving from closed
 }
 
 type rawHandler struct {
@@ -32,6 +34,7 @@ func (h rawHandler) OnMessage(_ *gws.Conn, m *gws.Message) {
 func (h rawHandler) OnClose(_ *gws.Conn, err error) {
 	var ce *gws.CloseError
 	if errors.As(err, &ce) {
+		h.c.reason = string(ce.Reason)
 		h.c.closed <- ce.Code
 		return
 	}
@@ -41,8 +44,14 @@ func (h rawHandler) OnClose(_ *gws.Conn, err error) {
 // dialRaw connects to url (ws://...) and starts reading.
 func dialRaw(t *testing.T, url string) *rawClient {
 	t.Helper()
+	return dialRawHeader(t, url, nil)
+}
+
+// dialRawHeader is dialRaw with extra handshake headers (Origin, ...).
+func dialRawHeader(t *testing.T, url string, header http.Header) *rawClient {
+	t.Helper()
 	c := &rawClient{t: t, frames: make(chan []byte, 1024), closed: make(chan uint16, 1)}
-	conn, _, err := gws.NewClient(rawHandler{c: c}, &gws.ClientOption{Addr: url, HandshakeTimeout: 5 * time.Second, ReadMaxPayloadSize: 16 << 20, WriteMaxPayloadSize: 16 << 20})
+	conn, _, err := gws.NewClient(rawHandler{c: c}, &gws.ClientOption{Addr: url, RequestHeader: header, HandshakeTimeout: 5 * time.Second, ReadMaxPayloadSize: 16 << 20, WriteMaxPayloadSize: 16 << 20})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
@@ -129,8 +138,9 @@ func (c *rawClient) expectNothing(d time.Duration) {
 	}
 }
 
-// expectClose waits for the server's close frame and checks its code.
-func (c *rawClient) expectClose(code uint16, within time.Duration) {
+// expectClose waits for the server's close frame, checks its code and
+// returns its reason.
+func (c *rawClient) expectClose(code uint16, within time.Duration) string {
 	c.t.Helper()
 	deadline := time.After(within)
 	for {
@@ -139,7 +149,7 @@ func (c *rawClient) expectClose(code uint16, within time.Duration) {
 			if got != code {
 				c.t.Fatalf("closed with code %d, want %d", got, code)
 			}
-			return
+			return c.reason
 		case <-c.frames:
 		case <-deadline:
 			c.t.Fatalf("not closed within %s, want close code %d", within, code)

@@ -50,7 +50,7 @@ func (c *client) send(frame []byte) {
 		c.out.discard()
 		_ = c.ws.SetWriteDeadline(time.Now().Add(time.Second))
 		c.gw.log.Warn("slow consumer disconnected", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID))
-		c.fail(protocol.CodeOverCapacity, "slow consumer: too many frames queued")
+		c.fail(protocol.CodeOverCapacity, "slow consumer: the client read too slowly and too many frames queued; reconnect and subscribe to fewer channels")
 	}
 }
 

@@ -158,9 +158,9 @@ func (g *Gateway) Reload(list []config.App) {
 		a := table[c.app().Key]
 		switch {
 		case a == nil:
-			c.fail(protocol.CodeAppNotFound, "application removed")
+			c.fail(protocol.CodeAppNotFound, "application removed from the server's config: check new Push({app_key})")
 		case a.Disabled:
-			c.fail(protocol.CodeAppDisabled, "application is disabled")
+			c.fail(protocol.CodeAppDisabled, msgAppDisabled)
 		default:
 			c.appPtr.Store(a)
 		}
@@ -226,12 +226,12 @@ func (g *Gateway) checkLiveness(now time.Time) {
 	pongWait := g.cfg.PongTimeout.Nanoseconds()
 	g.clients.each(func(c *client) {
 		if t := c.app().UserAuthTimeout; t > 0 && !c.authorized.Load() && n-c.opened > t.Nanoseconds() {
-			c.fail(protocol.CodeUnauthorized, "connection not authorized within the timeout: sign in or subscribe to a private channel")
+			c.fail(protocol.CodeUnauthorized, "not authorized within user_authentication_timeout: sign in or subscribe to a private- or presence- channel sooner")
 			return
 		}
 		if sent := c.pingSent.Load(); sent != 0 {
 			if n-sent > pongWait {
-				c.fail(protocol.CodePongNotReceived, "pong reply not received")
+				c.fail(protocol.CodePongNotReceived, "pong not received within pong_timeout: the client stopped answering pings; reconnect")
 			}
 			return
 		}
@@ -246,7 +246,7 @@ func (g *Gateway) checkLiveness(now time.Time) {
 // their sockets to close.
 func (g *Gateway) Shutdown(ctx context.Context) {
 	g.drain.Store(true)
-	g.clients.each(func(c *client) { c.fail(protocol.CodeReconnect, "server shutting down, reconnect") })
+	g.clients.each(func(c *client) { c.fail(protocol.CodeReconnect, msgShuttingDown) })
 	for g.clients.len() > 0 {
 		select {
 		case <-ctx.Done():

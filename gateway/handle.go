@@ -19,7 +19,7 @@ const storeTimeout = 10 * time.Second
 func (g *Gateway) handleFrame(c *client, b []byte) {
 	f, err := protocol.ParseFrame(b)
 	if err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, err.Error())
+		c.errorFrame(protocol.CodeInvalidMessage, err.Error()+": send each message as a JSON object with an \"event\" field")
 		return
 	}
 	switch f.Event {
@@ -37,7 +37,7 @@ func (g *Gateway) handleFrame(c *client, b []byte) {
 			g.clientEvent(c, f)
 			return
 		}
-		c.errorFrame(protocol.CodeInvalidMessage, "unsupported event: "+truncate(f.Event, 64))
+		c.errorFrame(protocol.CodeInvalidMessage, "unsupported event "+truncate(f.Event, 64)+": clients send pusher:subscribe, pusher:unsubscribe, pusher:ping, pusher:signin or client- events")
 	}
 }
 
@@ -51,18 +51,18 @@ func truncate(s string, n int) string {
 func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	var d protocol.SubscribeData
 	if err := protocol.DecodeData(f.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error())
+		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error()+": data must be {\"channel\"} plus the auth endpoint's auth and channel_data")
 		return
 	}
 	a, ch := c.app(), d.Channel
 	if err := protocol.ValidateChannel(ch, a.MaxChannelNameLength); err != nil {
-		c.send(protocol.SubscriptionError(ch, "InvalidChannel", "invalid channel name: "+err.Error(), 400))
+		c.send(protocol.SubscriptionError(ch, "InvalidChannel", "invalid channel name: "+err.Error()+": use at most "+itoa(a.MaxChannelNameLength)+" characters of A-Z a-z 0-9 _ - = @ , . ;", 400))
 		return
 	}
 	switch kind := protocol.KindOf(ch); {
 	case kind == protocol.ServerToUser:
 		if u := c.user(); u == "" || ch != protocol.ServerToUserPrefix+u {
-			c.send(protocol.SubscriptionError(ch, "AuthError", "sign in as this user first", 401))
+			c.send(protocol.SubscriptionError(ch, "AuthError", "#server-to-user- channels are for the signed-in user: sign in first, then subscribe to #server-to-user-{your user id}", 401))
 			return
 		}
 	case kind.NeedsAuth():
@@ -73,7 +73,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		want := protocol.ChannelAuth(a.Key, a.Secret, c.socketID, ch, channelData)
 		if err := protocol.VerifyAuth(d.Auth, want); err != nil {
 			a.rt.m.Reject("auth")
-			c.send(protocol.SubscriptionError(ch, "AuthError", "invalid auth for "+ch+": "+err.Error(), 401))
+			c.send(protocol.SubscriptionError(ch, "AuthError", "invalid auth for "+ch+": "+authMismatch(d.Auth, a.Key, channelSigned(kind)), 401))
 			return
 		}
 	}
@@ -85,7 +85,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 			return
 		}
 		if !g.presence.Present(a.Key, ch, m.UserID) && g.presence.UserCount(a.Key, ch) >= a.MaxPresenceMembers {
-			c.send(protocol.SubscriptionError(ch, "LimitReached", "presence channel is full ("+itoa(a.MaxPresenceMembers)+" members)", 429))
+			c.send(protocol.SubscriptionError(ch, "LimitReached", "presence channel is full (max_presence_members "+itoa(a.MaxPresenceMembers)+"): raise the limit in the server's config or use more channels", 429))
 			return
 		}
 		member = &m
@@ -99,7 +99,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		return
 	}
 	if full {
-		c.send(protocol.SubscriptionError(ch, "LimitReached", "too many channels on this connection", 429))
+		c.send(protocol.SubscriptionError(ch, "LimitReached", "too many channels on this connection (max_channels_per_socket "+itoa(a.MaxChannelsPerSocket)+"): unsubscribe from channels no longer needed", 429))
 		return
 	}
 	// A Pushd client learns the stream position to resume from should the
@@ -123,7 +123,7 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 	}
 	if err != nil {
 		g.log.Error("subscribe failed", slog.String("app", a.Key), slog.String("channel", ch), slog.Any("err", err))
-		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe, try again", 503))
+		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe (its message store did not answer): subscribe again in a moment", 503))
 		return
 	}
 	c.mu.Lock()
@@ -213,7 +213,7 @@ func (g *Gateway) replay(c *client, ch string, from uint64, oldSocket string) ui
 func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
 	var d protocol.SubscribeData
 	if err := protocol.DecodeData(f.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, "pusher:unsubscribe: "+err.Error())
+		c.errorFrame(protocol.CodeInvalidMessage, "pusher:unsubscribe: "+err.Error()+": data must be {\"channel\"}")
 		return
 	}
 	c.mu.Lock()
@@ -244,45 +244,45 @@ func (g *Gateway) drop(c *client, ch string, s *subscription) {
 func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 	a := c.app()
 	if a.DisableClientEvents {
-		c.errorFrame(protocol.CodeClientEventLimit, "client events are not enabled for this app")
+		c.errorFrame(protocol.CodeClientEventLimit, "client events are disabled for this app (disable_client_events): trigger the event from your backend instead")
 		return
 	}
 	if k := protocol.KindOf(f.Channel); k == protocol.Encrypted {
 		c.errorFrame(protocol.CodeInvalidMessage, "client events are not supported on encrypted (private-encrypted-) channels, as with Pusher: trigger the event from your backend")
 		return
 	} else if !k.AllowsClientEvents() {
-		c.errorFrame(protocol.CodeInvalidMessage, "client events are only allowed on private and presence channels")
+		c.errorFrame(protocol.CodeInvalidMessage, "client events need a private- or presence- channel: trigger them there, or from your backend")
 		return
 	}
 	c.mu.Lock()
 	sub, subscribed := c.subs[f.Channel]
 	c.mu.Unlock()
 	if !subscribed {
-		c.errorFrame(protocol.CodeInvalidMessage, "client event on a channel this connection is not subscribed to")
+		c.errorFrame(protocol.CodeInvalidMessage, "client event on a channel this connection is not subscribed to: subscribe and wait for pusher:subscription_succeeded first")
 		return
 	}
 	if err := protocol.ValidateEventName(f.Event, a.MaxEventNameLength); err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, "client event name: "+err.Error())
+		c.errorFrame(protocol.CodeInvalidMessage, "client event name: "+err.Error()+": use at most "+itoa(a.MaxEventNameLength)+" bytes (max_event_name_length)")
 		return
 	}
 	if !c.clientEvents.Allow(time.Now(), a.ClientEventsPerSec) {
 		a.rt.m.Reject("client_event_rate")
-		c.errorFrame(protocol.CodeClientEventLimit, "client event rejected due to rate limit")
+		c.errorFrame(protocol.CodeClientEventLimit, "client event rejected: over client_events_per_second ("+itoa(a.ClientEventsPerSec)+") on this connection; send fewer")
 		return
 	}
 	data, err := protocol.DataString(f.Data)
 	if err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, err.Error())
+		c.errorFrame(protocol.CodeInvalidMessage, "client event data: "+err.Error()+": send an object, array, number or string")
 		return
 	}
 	if len(data) > a.MaxEventBytes {
-		c.errorFrame(protocol.CodeInvalidMessage, "client event data is larger than the app's limit")
+		c.errorFrame(protocol.CodeInvalidMessage, "client event data is "+itoa(len(data))+" bytes, over max_event_bytes ("+itoa(a.MaxEventBytes)+"): send less")
 		return
 	}
 	frame := protocol.EventFrame(f.Event, f.Channel, data, sub.userID)
 	if err := g.broker.Relay(a.Key, bus.Outgoing{Channel: f.Channel, Frame: frame, Exclude: c.socketID}); err != nil {
 		g.log.Error("client event", slog.String("app", a.Key), slog.String("channel", f.Channel), slog.Any("err", err))
-		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event")
+		c.errorFrame(protocol.CodeInvalidMessage, "the server could not relay the client event (message bus unavailable): send it again in a moment")
 		return
 	}
 	a.rt.m.Client.Inc()
@@ -294,12 +294,12 @@ func (g *Gateway) clientEvent(c *client, f protocol.Frame) {
 func (g *Gateway) signin(c *client, f protocol.Frame) {
 	var d protocol.SigninData
 	if err := protocol.DecodeData(f.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error()+": data must be {\"auth\", \"user_data\"} from your user auth endpoint")
 		return
 	}
 	want := protocol.UserAuth(c.app().Key, c.app().Secret, c.socketID, d.UserData)
 	if err := protocol.VerifyAuth(d.Auth, want); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+authMismatch(d.Auth, c.app().Key, "socket_id::user::user_data"))
 		return
 	}
 	id, watchRaw, err := parseUserData(d.UserData)
@@ -313,7 +313,7 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 	c.mu.Lock()
 	if c.userID != "" && c.userID != id {
 		c.mu.Unlock()
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: connection is already signed in as another user")
+		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: this connection is already signed in as another user: open a new connection to sign in as someone else")
 		return
 	}
 	first := c.userID == ""
@@ -326,7 +326,7 @@ func (g *Gateway) signin(c *client, f protocol.Frame) {
 	}
 	watch, over := watchlistIDs(watchRaw)
 	if over {
-		c.errorFrame(protocol.CodeWatchlistLimit, "watchlist limit exceeded: the first "+itoa(maxWatchlist)+" ids are watched")
+		c.errorFrame(protocol.CodeWatchlistLimit, "watchlist limit exceeded: only the first "+itoa(maxWatchlist)+" ids of user_data's watchlist are watched; shorten it")
 	}
 	g.online(c, id, watch)
 }
@@ -338,7 +338,7 @@ func (g *Gateway) terminateLocal(app string, userID []byte) {
 	id := string(userID)
 	g.clients.each(func(c *client) {
 		if c.app().Key == app && c.user() == id {
-			c.fail(protocol.CodeUnauthorized, "connection terminated by the app")
+			c.fail(protocol.CodeUnauthorized, "connection terminated by the app's backend (terminate_connections for this user)")
 		}
 	})
 }

@@ -19,18 +19,18 @@ func parseMember(a *app, channelData string) (presence.Member, string, error) {
 		UserInfo json.RawMessage `json:"user_info"`
 	}
 	if err := json.Unmarshal([]byte(channelData), &cd); err != nil {
-		return presence.Member{}, "InvalidChannelData", errors.New("channel_data must be a JSON object with user_id")
+		return presence.Member{}, "InvalidChannelData", errors.New("channel_data must be a JSON object with user_id (and user_info): return it from the auth endpoint")
 	}
 	id, err := userIDString(cd.UserID)
 	if err != nil {
 		return presence.Member{}, "InvalidChannelData", err
 	}
 	if len(id) > a.MaxUserIDLength {
-		return presence.Member{}, "LimitReached", errors.New("user_id is longer than " + itoa(a.MaxUserIDLength) + " characters")
+		return presence.Member{}, "LimitReached", errors.New("user_id is longer than " + itoa(a.MaxUserIDLength) + " characters (max_user_id_length): use a shorter id")
 	}
 	info := bytes.TrimSpace(cd.UserInfo)
 	if len(info) > a.MaxUserInfoBytes {
-		return presence.Member{}, "LimitReached", errors.New("user_info is larger than " + itoa(a.MaxUserInfoBytes) + " bytes")
+		return presence.Member{}, "LimitReached", errors.New("user_info is larger than " + itoa(a.MaxUserInfoBytes) + " bytes (max_user_info_bytes): send less in user_info")
 	}
 	if string(info) == "null" {
 		info = nil
@@ -43,7 +43,7 @@ func userIDString(raw json.RawMessage) (string, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
 		if s == "" {
-			return "", errors.New("user_id is empty")
+			return "", errors.New("user_id in channel_data is empty: the auth endpoint must give each user an id")
 		}
 		return s, nil
 	}
@@ -51,7 +51,7 @@ func userIDString(raw json.RawMessage) (string, error) {
 	if err := json.Unmarshal(raw, &n); err == nil {
 		return n.String(), nil
 	}
-	return "", errors.New("user_id must be a string or a number")
+	return "", errors.New("user_id in channel_data must be a string or a number: the auth endpoint sets it")
 }
 
 // presenceData is the subscription_succeeded data of a presence channel:

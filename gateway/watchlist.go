@@ -72,7 +72,7 @@ func parseUserData(userData string) (id string, watchlist []any, err error) {
 		Watchlist []any `json:"watchlist"`
 	}
 	if err := json.Unmarshal([]byte(userData), &ud); err != nil {
-		return "", nil, errors.New("user_data is not a JSON object with an id")
+		return "", nil, errors.New("user_data must be a JSON object with a string id")
 	}
 	id, _ = ud.ID.(string)
 	if id == "" {
@@ -86,7 +86,7 @@ func parseUserData(userData string) (id string, watchlist []any, err error) {
 // channel-name characters, and it is bounded like a presence user_id.
 func validSigninID(id string, maxLen int) error {
 	if len(id) > maxLen {
-		return fmt.Errorf("user_data id is longer than %d characters", maxLen)
+		return fmt.Errorf("user_data id is longer than %d characters (max_user_id_length): use a shorter id", maxLen)
 	}
 	if err := protocol.ValidateChannel(protocol.ServerToUserPrefix+id, len(protocol.ServerToUserPrefix)+maxLen); err != nil {
 		return fmt.Errorf("user_data id %q cannot receive sendToUser: %w", id, err)

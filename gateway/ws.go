@@ -108,32 +108,32 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	s := ss.(*session)
 	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
 	if !ok || key == "" || strings.Contains(key, "/") {
-		s.code, s.msg = protocol.CodePathNotFound, "path not found: use /app/{app_key}"
+		s.code, s.msg = protocol.CodePathNotFound, "path not found: connect to /app/{app_key}; give new Push({url}) the server's address without a path"
 		return true
 	}
 	a := g.app(key)
 	switch {
 	case a == nil:
-		s.code, s.msg = protocol.CodeAppNotFound, "application does not exist"
+		s.code, s.msg = protocol.CodeAppNotFound, "application does not exist: check that new Push({app_key}) matches an app's key in the server's config (apps[].key)"
 		return true
 	case a.Disabled:
-		s.code, s.msg = protocol.CodeAppDisabled, "application is disabled"
+		s.code, s.msg = protocol.CodeAppDisabled, msgAppDisabled
 		return true
 	case !originAllowed(a.AllowedOrigins, r.Header.Get("Origin")):
-		s.code, s.msg = protocol.CodeUnauthorized, "origin not allowed"
+		s.code, s.msg = protocol.CodeUnauthorized, "origin not allowed: add this page's origin to the app's allowed_origins in the server's config"
 		return true
 	case g.drain.Load():
-		s.code, s.msg = protocol.CodeReconnect, "server shutting down, reconnect"
+		s.code, s.msg = protocol.CodeReconnect, msgShuttingDown
 		return true
 	}
 	if p := r.URL.Query().Get("protocol"); p != "" {
 		v, err := strconv.Atoi(p)
 		switch {
 		case err != nil:
-			s.code, s.msg = protocol.CodeInvalidVersion, "invalid protocol version"
+			s.code, s.msg = protocol.CodeInvalidVersion, "invalid protocol version: the protocol query parameter must be a number; use ?protocol=7"
 			return true
 		case v < 5 || v > 7:
-			s.code, s.msg = protocol.CodeUnsupportedProtocol, "unsupported protocol version "+p
+			s.code, s.msg = protocol.CodeUnsupportedProtocol, "unsupported protocol version "+itoa(v)+": use protocol 7 (pusher-js 7 or later, push.js)"
 			return true
 		}
 	}
@@ -155,7 +155,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	a := s.app
 	if !g.admit(a) {
 		a.rt.m.Reject("connection_quota")
-		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota")
+		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota (max_connections "+itoa(a.MaxConnections)+"): raise it in the server's config")
 		return
 	}
 	a.rt.m.Connections.Inc()
@@ -215,7 +215,7 @@ func (h wsHandler) OnMessage(ws *gws.Conn, m *gws.Message) {
 	c.seen()
 	c.app().rt.m.BytesIn.Add(float64(m.Data.Len()))
 	if m.Opcode != gws.OpcodeText {
-		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported")
+		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported: send each message as a JSON text frame")
 		return
 	}
 	h.g.handleFrame(c, m.Bytes())

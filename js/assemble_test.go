@@ -11,20 +11,30 @@ import (
 	"testing"
 )
 
-// The served files are generated from js/src so that the three clients share
-// one core. After editing js/src run `go generate ./js`.
-var update = flag.Bool("update", false, "rewrite push.js, push-vue.js and uniapp-push.js from js/src")
+// The served files are generated from js/src so that the clients share one
+// core. After editing js/src run `go generate ./js`.
+var update = flag.Bool("update", false, "rewrite the client files (push.js, push-vue.js, uniapp-push.js, push-miniprogram.js) from js/src")
+
+// format is how a generated file makes Push available.
+type format int
+
+const (
+	script   format = iota // classic script: a global Push, and module.exports where there is one
+	esModule               // export default Push
+	commonJS               // module.exports = Push; a global Push only where there is no module system
+)
 
 // variant is one generated client file.
 type variant struct {
 	file, env, what string
-	module          bool // ES module (export) rather than a classic script
+	format          format
 }
 
 var variants = []variant{
-	{"push.js", "env-browser.js", "browser client; classic script defining window.Push (also CommonJS, and `import './push.js'` sets globalThis.Push)", false},
-	{"push-vue.js", "env-browser.js", "browser client as an ES module (Vue 3, Vite, any bundler): import Push from './push-vue.js'", true},
-	{"uniapp-push.js", "env-uniapp.js", "uni-app client over uni.connectSocket and uni.request: import Push from './uniapp-push.js'", true},
+	{"push.js", "env-browser.js", "browser client; classic script defining window.Push (also CommonJS, and `import './push.js'` sets globalThis.Push)", script},
+	{"push-vue.js", "env-browser.js", "browser client as an ES module (Vue 3, Vite, any bundler): import Push from './push-vue.js'", esModule},
+	{"uniapp-push.js", "env-uniapp.js", "uni-app client over uni.connectSocket and uni.request: import Push from './uniapp-push.js'", esModule},
+	{"push-miniprogram.js", "env-miniprogram.js", "WeChat mini-program client over wx.connectSocket and wx.request: const Push = require('./push-miniprogram.js') (or import Push from it)", commonJS},
 }
 
 // assemble builds one client file from the core and its environment.
@@ -42,15 +52,21 @@ func assemble(t *testing.T, v variant) []byte {
 	b.WriteString(" * webman/push compatible Pusher protocol 7 client with resume. Served by pushd at /" + v.file + ".\n")
 	b.WriteString(" * Generated from js/src by `go generate ./js`: edit js/src, not this file. */\n")
 	body := read("core.js") + "\n" + read(v.env) + "\n" + vendorNacl(read)
-	if v.module {
+	if v.format == esModule {
 		b.WriteString(body)
 		b.WriteString("\nexport { Push };\nexport default Push;\n")
 		return b.Bytes()
 	}
+	// A classic script also sets the global; the mini-program file sets it
+	// only where there is no module system, so that require() leaks nothing.
+	global := "  if (root) root.Push = Push;\n"
+	if v.format == commonJS {
+		global = "  else if (root) root.Push = Push;\n"
+	}
 	b.WriteString("(function (root, factory) {\n" +
 		"  var Push = factory();\n" +
 		"  if (typeof module === 'object' && module && module.exports) module.exports = Push;\n" +
-		"  if (root) root.Push = Push;\n" +
+		global +
 		"})(typeof globalThis !== 'undefined' ? globalThis : typeof self !== 'undefined' ? self : this, function () {\n" +
 		"'use strict';\n\n")
 	b.WriteString(body)

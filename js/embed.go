@@ -1,6 +1,8 @@
 // Package js serves Pushd's JavaScript clients: push.js (browser, webman/push
 // compatible), push-vue.js (the same as an ES module), uniapp-push.js
-// (uni-app, also served as webman/push's push-uniapp.js) and push.d.ts.
+// (uni-app, also served as webman/push's push-uniapp.js), push-miniprogram.js
+// (WeChat mini-programs, also served as webman/push's push-wx.js) and
+// push.d.ts.
 package js
 
 //go:generate go test -run TestGeneratedFilesUpToDate -update .
@@ -13,20 +15,24 @@ import (
 	"github.com/pushd/pushd/internal/static"
 )
 
-//go:embed push.js push-vue.js uniapp-push.js push.d.ts
+//go:embed push.js push-vue.js uniapp-push.js push-miniprogram.js push.d.ts
 var files embed.FS
 
 // Paths maps each served URL path to its embedded file.
 var Paths = map[string]string{
-	"/push.js":        "push.js",
-	"/push-vue.js":    "push-vue.js",
-	"/uniapp-push.js": "uniapp-push.js",
-	"/push.d.ts":      "push.d.ts",
-	"/push-uniapp.js": "uniapp-push.js", // webman/push's name for it
+	"/push.js":             "push.js",
+	"/push-vue.js":         "push-vue.js",
+	"/uniapp-push.js":      "uniapp-push.js",
+	"/push-miniprogram.js": "push-miniprogram.js",
+	"/push.d.ts":           "push.d.ts",
+	"/push-uniapp.js":      "uniapp-push.js",      // webman/push's name for it
+	"/push-wx.js":          "push-miniprogram.js", // webman/push's name for its mini-program client
 	// where webman/push apps load its files from
-	"/plugin/webman/push/push.js":        "push.js",
-	"/plugin/webman/push/push-vue.js":    "push-vue.js",
-	"/plugin/webman/push/push-uniapp.js": "uniapp-push.js",
+	"/plugin/webman/push/push.js":             "push.js",
+	"/plugin/webman/push/push-vue.js":         "push-vue.js",
+	"/plugin/webman/push/push-uniapp.js":      "uniapp-push.js",
+	"/plugin/webman/push/push-miniprogram.js": "push-miniprogram.js",
+	"/plugin/webman/push/push-wx.js":          "push-miniprogram.js",
 }
 
 // Register adds the client files to mux. Each is compressed once, here.

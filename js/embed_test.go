@@ -58,12 +58,16 @@ func TestServesEveryPath(t *testing.T) {
 }
 
 // TestWebmanNames checks webman/push's file names: push-uniapp.js is
-// uniapp-push.js, at the root and under /plugin/webman/push/ like the others.
+// uniapp-push.js and push-wx.js is push-miniprogram.js, at the root and under
+// /plugin/webman/push/ like the others.
 func TestWebmanNames(t *testing.T) {
 	for alias, same := range map[string]string{
-		"/push-uniapp.js":                    "/uniapp-push.js",
-		"/plugin/webman/push/push-uniapp.js": "/uniapp-push.js",
-		"/plugin/webman/push/push-vue.js":    "/push-vue.js",
+		"/push-uniapp.js":                         "/uniapp-push.js",
+		"/plugin/webman/push/push-uniapp.js":      "/uniapp-push.js",
+		"/plugin/webman/push/push-vue.js":         "/push-vue.js",
+		"/push-wx.js":                             "/push-miniprogram.js",
+		"/plugin/webman/push/push-wx.js":          "/push-miniprogram.js",
+		"/plugin/webman/push/push-miniprogram.js": "/push-miniprogram.js",
 	} {
 		a, b := serve(t, "GET", alias, nil), serve(t, "GET", same, nil)
 		if a.Code != http.StatusOK || a.Header().Get("ETag") != b.Header().Get("ETag") || !bytes.Equal(a.Body.Bytes(), b.Body.Bytes()) {

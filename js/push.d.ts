@@ -1,5 +1,6 @@
 // Type declarations for Pushd's JavaScript clients: push.js (global Push),
-// push-vue.js and uniapp-push.js (ES modules, default export Push).
+// push-vue.js and uniapp-push.js (ES modules, default export Push),
+// push-miniprogram.js (CommonJS, module.exports = Push).
 
 export type ConnectionState =
   | 'initialized'
@@ -51,7 +52,8 @@ export interface PushOptions {
   /** ws:// or wss:// URL of pushd's WebSocket port (without /app/...). Default: the page's host. */
   url?: string;
   app_key: string;
-  /** URL of the app's auth endpoint: POSTed form fields channel_name and socket_id. */
+  /** URL of the app's auth endpoint: POSTed form fields channel_name and socket_id. Absolute
+   *  (https://…) in a mini-program, which has no page origin. */
   auth?: string;
   /** Headers sent with the auth request. */
   authHeaders?: Record<string, string>;
@@ -79,6 +81,8 @@ export interface PushOptions {
   autoConnect?: boolean;
   /** uniapp-push.js only: the uni object (default the global uni). */
   uni?: unknown;
+  /** push-miniprogram.js only: the wx object (default the global wx). */
+  wx?: unknown;
 }
 
 export interface Emitter {

@@ -2,10 +2,10 @@
  * webman/push compatible Pusher protocol 7 client with resume. Served by pushd at /uniapp-push.js.
  * Generated from js/src by `go generate ./js`: edit js/src, not this file. */
 // ---- core: protocol, channels, presence, reconnect and resume ------------
-// Shared by push.js, push-vue.js and uniapp-push.js. Everything that touches
-// the platform (sockets, HTTP, network events, timers) goes through `env`,
-// which each variant supplies. Written in ES5 so that old WebViews and
-// mini-program runtimes load it unchanged.
+// Shared by push.js, push-vue.js, uniapp-push.js and push-miniprogram.js.
+// Everything that touches the platform (sockets, HTTP, network events,
+// timers) goes through `env`, which each variant supplies. Written in ES5 so
+// that old WebViews and mini-program runtimes load it unchanged.
 
 var VERSION = '1.0.0';
 

@@ -11,7 +11,7 @@ import (
 // registers its own exact paths.
 func staticFiles() *http.ServeMux {
 	mux := http.NewServeMux()
-	js.Register(mux)  // push.js, push-vue.js, uniapp-push.js, push.d.ts
+	js.Register(mux)  // push.js, push-vue.js, uniapp-push.js, push-miniprogram.js, push.d.ts
 	web.Register(mux) // push.wasm, push-wasm.js, wasm_exec.js
 	return mux
 }

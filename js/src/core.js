@@ -1,8 +1,8 @@
 // ---- core: protocol, channels, presence, reconnect and resume ------------
-// Shared by push.js, push-vue.js and uniapp-push.js. Everything that touches
-// the platform (sockets, HTTP, network events, timers) goes through `env`,
-// which each variant supplies. Written in ES5 so that old WebViews and
-// mini-program runtimes load it unchanged.
+// Shared by push.js, push-vue.js, uniapp-push.js and push-miniprogram.js.
+// Everything that touches the platform (sockets, HTTP, network events,
+// timers) goes through `env`, which each variant supplies. Written in ES5 so
+// that old WebViews and mini-program runtimes load it unchanged.
 
 var VERSION = '1.0.0';
 
