@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pushd/pushd/config"
@@ -38,6 +37,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Auth are credentials and TLS for an external NATS.
 	Auth config.NATSAuth
+	// ListenAuth secures the embedded server's listener (required with
+	// Listen); pushd's own connection presents the same credentials.
+	ListenAuth config.NATSListenAuth
+	// MaxStore caps the embedded server's JetStream file storage in bytes;
+	// 0 leaves NATS's default (75% of the disk's free space at start).
+	MaxStore int64
 	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
 	// servers, else 1.
 	Replicas int
@@ -70,7 +75,7 @@ type Handler func(Delivery)
 type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	ns      *server.Server
+	emb     *embedded // nil on an external NATS
 	log     *slog.Logger
 	handler Handler
 
@@ -125,19 +130,22 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 			b.log.Error("nats async error", slog.String("subject", subj), slog.Any("err", err))
 		}),
 	}
+	url := opts.URL
 	auth, err := authOptions(opts.Auth)
+	if url == "" {
+		auth, err = inProcessAuth(opts.ListenAuth)
+	}
 	if err != nil {
 		return nil, err
 	}
 	natsOpts = append(natsOpts, auth...)
-	url := opts.URL
 	if url == "" {
-		ns, err := startEmbedded(opts.DataDir, opts.Listen)
+		emb, err := startEmbedded(opts, newNATSLogger(b.log))
 		if err != nil {
 			return nil, err
 		}
-		b.ns = ns
-		natsOpts = append(natsOpts, nats.InProcessServer(ns))
+		b.emb = emb
+		natsOpts = append(natsOpts, nats.InProcessServer(emb))
 	}
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
@@ -158,7 +166,7 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		b.replicas = 1
 		// Servers the client knows of: the seeds plus those the cluster
 		// announced; a cluster of 3 or more gets 3 replicas.
-		if b.ns == nil && len(nc.Servers()) >= 3 {
+		if b.emb == nil && len(nc.Servers()) >= 3 {
 			b.replicas = 3
 		}
 	}
@@ -223,9 +231,8 @@ func (b *Bus) close() {
 }
 
 func (b *Bus) shutdownServer() {
-	if b.ns != nil {
-		b.ns.Shutdown()
-		b.ns.WaitForShutdown()
+	if b.emb != nil {
+		b.emb.shutdown()
 	}
 }
 
