@@ -246,7 +246,24 @@ type AppStream struct {
 // EnsureApp creates the app's stream, or updates its retention in place.
 func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 	tok := EncodeToken(a.Key)
-	cfg := jetstream.StreamConfig{
+	cfg := b.appStreamConfig(a)
+	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		// An existing stream is only ever updated in place; settings that
+		// cannot change (storage, subjects) are refused, never re-created.
+		return fmt.Errorf("stream %s for app %s (existing streams are updated in place, never deleted; "+
+			"change or remove it with the nats CLI if its settings conflict): %w", cfg.Name, a.Key, err)
+	}
+	b.mu.Lock()
+	b.streams[tok] = st
+	b.mu.Unlock()
+	return nil
+}
+
+// appStreamConfig declares the stream of one app's events.
+func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
+	tok := EncodeToken(a.Key)
+	return jetstream.StreamConfig{
 		Name:        streamName(tok),
 		Description: "Pushd events of app " + a.Key,
 		Subjects:    []string{eventSubject(tok, "*")},
@@ -261,19 +278,8 @@ func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 			Source:      eventSubject(tok, "*"),
 			Destination: outSubject(tok, "{{wildcard(1)}}"),
 		},
+		Replicas: b.replicas,
 	}
-	cfg.Replicas = b.replicas
-	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		// An existing stream is only ever updated in place; settings that
-		// cannot change (storage, subjects) are refused, never re-created.
-		return fmt.Errorf("stream %s for app %s (existing streams are updated in place, never deleted; "+
-			"change or remove it with the nats CLI if its settings conflict): %w", cfg.Name, a.Key, err)
-	}
-	b.mu.Lock()
-	b.streams[tok] = st
-	b.mu.Unlock()
-	return nil
 }
 
 func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
