@@ -299,13 +299,17 @@ type Outgoing struct {
 	Exclude string
 }
 
-func (b *Bus) message(appTok string, o Outgoing) *nats.Msg {
-	m := nats.NewMsg(eventSubject(appTok, EncodeToken(o.Channel)))
+func (b *Bus) message(appTok string, o Outgoing) (*nats.Msg, error) {
+	chTok := EncodeToken(o.Channel)
+	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(eventSubject(appTok, chTok))
 	m.Data = o.Frame
 	if o.Exclude != "" {
 		m.Header.Set(hdrExclude, o.Exclude)
 	}
-	return m
+	return m, nil
 }
 
 // electionRetry rides out a stream leader election (a few seconds in which
@@ -317,8 +321,16 @@ var electionRetry = []jetstream.PublishOpt{jetstream.WithRetryAttempts(20), jets
 // JetStream has acknowledged every one of them.
 func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint64, error) {
 	tok := EncodeToken(app)
+	msgs := make([]*nats.Msg, len(evs))
+	for i, o := range evs {
+		m, err := b.message(tok, o)
+		if err != nil {
+			return nil, fmt.Errorf("store event: %w", err)
+		}
+		msgs[i] = m
+	}
 	if len(evs) == 1 {
-		ack, err := b.js.PublishMsg(ctx, b.message(tok, evs[0]), electionRetry...)
+		ack, err := b.js.PublishMsg(ctx, msgs[0], electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", evs[0].Channel, err)
 		}
@@ -326,7 +338,7 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 	}
 	futures := make([]jetstream.PubAckFuture, len(evs))
 	for i, o := range evs {
-		f, err := b.js.PublishMsgAsync(b.message(tok, o), electionRetry...)
+		f, err := b.js.PublishMsgAsync(msgs[i], electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", o.Channel, err)
 		}
@@ -350,7 +362,11 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 // storing it (client events: Pusher does not keep them either). It carries
 // no stream position, so it is neither replayed nor cached.
 func (b *Bus) Relay(app string, o Outgoing) error {
-	m := nats.NewMsg(outSubject(EncodeToken(app), EncodeToken(o.Channel)))
+	appTok, chTok := EncodeToken(app), EncodeToken(o.Channel)
+	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
+		return fmt.Errorf("relay client event: %w", err)
+	}
+	m := nats.NewMsg(outSubject(appTok, chTok))
 	m.Data = o.Frame
 	if o.Exclude != "" {
 		m.Header.Set(hdrExclude, o.Exclude)
@@ -378,7 +394,11 @@ func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
 	if err != nil {
 		return Stored{}, err
 	}
-	m, err := st.GetLastMsgForSubject(ctx, eventSubject(tok, EncodeToken(channel)))
+	chTok := EncodeToken(channel)
+	if err := checkChannel(tok, chTok, channel); err != nil {
+		return Stored{}, fmt.Errorf("last event: %w", err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, eventSubject(tok, chTok))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Stored{}, ErrNotFound
 	}
@@ -397,7 +417,11 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, m
 	if err != nil {
 		return nil, err
 	}
-	subj := eventSubject(tok, EncodeToken(channel))
+	chTok := EncodeToken(channel)
+	if err := checkChannel(tok, chTok, channel); err != nil {
+		return nil, fmt.Errorf("read %s: %w", channel, err)
+	}
+	subj := eventSubject(tok, chTok)
 	var out []Delivery
 	for seq := from + 1; (to == 0 || seq < to) && (max <= 0 || len(out) < max); {
 		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
@@ -456,7 +480,11 @@ type Subscription struct {
 // misses meanwhile are read from the stream, when the next one arrives or
 // when the check after Options.Confirm finds them, whichever is first.
 func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
-	subj := outSubject(EncodeToken(app), EncodeToken(channel))
+	appTok, chTok := EncodeToken(app), EncodeToken(channel)
+	if err := checkChannel(appTok, chTok, channel); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	subj := outSubject(appTok, chTok)
 	h := fnv.New32a()
 	h.Write([]byte(subj))
 	sh := b.shards[h.Sum32()%uint32(len(b.shards))]

@@ -291,6 +291,9 @@ func (c *Config) Validate() error {
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
 		}
+		if err := validateSubjectRoom(a); err != nil {
+			return err
+		}
 	}
 	n := 0
 	for _, set := range []bool{c.NATS.User != "" || c.NATS.Password != "", c.NATS.Token != "", c.NATS.NKeyFile != "", c.NATS.CredsFile != ""} {
