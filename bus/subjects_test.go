@@ -91,3 +91,42 @@ func TestConfigMaxFitsSubjects(t *testing.T) {
 		t.Fatalf("last at the max: %q %v", s.Frame, err)
 	}
 }
+
+// FuzzSubject checks the subjects and KV keys built from any app key and
+// channel name: valid NATS subjects of the expected shape that decode back,
+// refused exactly when the longest one would pass MaxSubject, and never
+// refused for names within config's bound.
+func FuzzSubject(f *testing.F) {
+	for _, s := range [][2]string{{"app-key", "room"}, {"k.e y", ""}, {"", "*>"}, {"\xff", strings.Repeat(";", 1052)},
+		{"app-key", strings.Repeat("=", 1400)}, {"a", "presence-\x00 \t\r\n"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, app, channel string) {
+		appTok, chTok := EncodeToken(app), EncodeToken(channel)
+		for _, subj := range []string{eventSubject(appTok, chTok), outSubject(appTok, chTok)} {
+			if strings.ContainsAny(subj, "*> \t\r\n") || len(strings.Split(subj, ".")) != 4 {
+				t.Fatalf("subject %q of %q/%q is not 4 literal tokens", subj, app, channel)
+			}
+		}
+		if a, c, ok := splitOut(outSubject(appTok, chTok)); !ok || a != app || c != channel {
+			t.Fatalf("splitOut of %q/%q gave %q/%q %v", app, channel, a, c, ok)
+		}
+		longest := len(directGetPrefix) + len(streamName(appTok)) + 1 + len(eventSubject(appTok, chTok))
+		err := checkChannel(appTok, chTok, channel)
+		if (err != nil) != (longest > MaxSubject) {
+			t.Fatalf("checkChannel(%d-byte subject): %v, want a refusal exactly past %d", longest, err, MaxSubject)
+		}
+		if err != nil && !errors.Is(err, ErrSubjectTooLong) {
+			t.Fatalf("checkChannel: %v, want ErrSubjectTooLong", err)
+		}
+		key := "m." + appTok + "." + chTok + "." + EncodeToken(strings.Repeat("\xee", 128))
+		kerr := CheckKey("PUSHD_WEBHOOK_STATE", key)
+		if kerr == nil && len("$KV.PUSHD_WEBHOOK_STATE."+key) > MaxSubject {
+			t.Fatalf("CheckKey accepted a %d-byte KV subject", len("$KV.PUSHD_WEBHOOK_STATE."+key))
+		}
+		if len(channel) <= config.MaxChannelNameLength(app, 128) && (err != nil || kerr != nil) {
+			t.Fatalf("a %d-byte channel within config's bound %d for a %d-byte key was refused: %v / %v",
+				len(channel), config.MaxChannelNameLength(app, 128), len(app), err, kerr)
+		}
+	})
+}
