@@ -81,6 +81,8 @@ type Bus struct {
 
 	shards    []*shard
 	done      chan struct{} // closed by Close: shards stop
+	stop      context.CancelFunc
+	store     *storage
 	closeOnce sync.Once
 
 	replicas  int
@@ -170,6 +172,10 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 			b.replicas = 3
 		}
 	}
+	b.store = newStorage(b)
+	var bg context.Context
+	bg, b.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go b.store.run(bg)
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
@@ -201,7 +207,9 @@ func (b *Bus) Ready() error {
 	return nil
 }
 
-// Healthy checks that JetStream answers (streams and buckets are usable).
+// Healthy checks that JetStream answers (streams and buckets are usable)
+// and stores: the embedded server's own health check, and whether a
+// failed publish revealed storage that does not work (ErrStorage).
 func (b *Bus) Healthy(ctx context.Context) error {
 	if err := b.Ready(); err != nil {
 		return err
@@ -209,7 +217,12 @@ func (b *Bus) Healthy(ctx context.Context) error {
 	if _, err := b.js.AccountInfo(ctx); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	return nil
+	if b.emb != nil {
+		if err := b.emb.storageErr(); err != nil {
+			return fmt.Errorf("event storage: %w", err)
+		}
+	}
+	return b.store.failing()
 }
 
 // Close drains the connection and stops the embedded server.
@@ -225,6 +238,9 @@ func (b *Bus) close() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.nc.Close()
+	}
+	if b.stop != nil {
+		b.stop()
 	}
 	close(b.done)
 	b.shutdownServer()
@@ -320,6 +336,19 @@ var electionRetry = []jetstream.PublishOpt{jetstream.WithRetryAttempts(20), jets
 // Publish stores events of one app and returns their stream sequences once
 // JetStream has acknowledged every one of them.
 func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint64, error) {
+	if b.emb != nil {
+		// One server, one disk: while it cannot store, say so at once
+		// rather than after the caller's timeout.
+		if err := b.store.failing(); err != nil {
+			return nil, fmt.Errorf("store event: %w", err)
+		}
+	}
+	seqs, err := b.publish(ctx, app, evs)
+	b.store.published(err)
+	return seqs, err
+}
+
+func (b *Bus) publish(ctx context.Context, app string, evs []Outgoing) ([]uint64, error) {
 	tok := EncodeToken(app)
 	msgs := make([]*nats.Msg, len(evs))
 	for i, o := range evs {

@@ -29,7 +29,13 @@ func (l *logBuffer) Write(p []byte) (int, error) {
 	return l.b.Write(p)
 }
 
-// lines returns the logged records of the nats-server component.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// natsLines returns the logged records of the nats-server component.
 func (l *logBuffer) natsLines(t *testing.T) []map[string]any {
 	t.Helper()
 	l.mu.Lock()
