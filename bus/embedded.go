@@ -25,7 +25,7 @@ type embedded struct {
 	ns *server.Server
 }
 
-// ready is how long a starting server may take to accept connections.
+// embeddedReady is how long a starting server may take to accept connections.
 const embeddedReady = 10 * time.Second
 
 // startEmbedded runs a nats-server with JetStream inside this process. It

@@ -19,7 +19,6 @@ type natsLogger struct {
 	mu      sync.Mutex
 	lastErr string
 	fatal   string
-	onError func(msg string) // called with every error line (storage watch)
 }
 
 func newNATSLogger(log *slog.Logger) *natsLogger {
@@ -41,11 +40,7 @@ func (l *natsLogger) Errorf(format string, v ...any) {
 	l.log.Error(msg)
 	l.mu.Lock()
 	l.lastErr = msg
-	f := l.onError
 	l.mu.Unlock()
-	if f != nil {
-		f(msg)
-	}
 }
 
 // Fatalf logs at error and remembers the message: an embedded server never
@@ -85,12 +80,5 @@ func (l *natsLogger) fatalErr() string {
 func (l *natsLogger) reset() {
 	l.mu.Lock()
 	l.lastErr, l.fatal = "", ""
-	l.mu.Unlock()
-}
-
-// setOnError installs the callback for error lines.
-func (l *natsLogger) setOnError(f func(string)) {
-	l.mu.Lock()
-	l.onError = f
 	l.mu.Unlock()
 }
