@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pushd/pushd/config"
@@ -38,6 +37,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Auth are credentials and TLS for an external NATS.
 	Auth config.NATSAuth
+	// ListenAuth secures the embedded server's listener (required with
+	// Listen); pushd's own connection presents the same credentials.
+	ListenAuth config.NATSListenAuth
+	// MaxStore caps the embedded server's JetStream file storage in bytes;
+	// 0 leaves NATS's default (75% of the disk's free space at start).
+	MaxStore int64
 	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
 	// servers, else 1.
 	Replicas int
@@ -70,12 +75,14 @@ type Handler func(Delivery)
 type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	ns      *server.Server
+	emb     *embedded // nil on an external NATS
 	log     *slog.Logger
 	handler Handler
 
 	shards    []*shard
 	done      chan struct{} // closed by Close: shards stop
+	stop      context.CancelFunc
+	store     *storage
 	closeOnce sync.Once
 
 	replicas  int
@@ -125,19 +132,22 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 			b.log.Error("nats async error", slog.String("subject", subj), slog.Any("err", err))
 		}),
 	}
+	url := opts.URL
 	auth, err := authOptions(opts.Auth)
+	if url == "" {
+		auth, err = inProcessAuth(opts.ListenAuth)
+	}
 	if err != nil {
 		return nil, err
 	}
 	natsOpts = append(natsOpts, auth...)
-	url := opts.URL
 	if url == "" {
-		ns, err := startEmbedded(opts.DataDir, opts.Listen)
+		emb, err := startEmbedded(opts, newNATSLogger(b.log))
 		if err != nil {
 			return nil, err
 		}
-		b.ns = ns
-		natsOpts = append(natsOpts, nats.InProcessServer(ns))
+		b.emb = emb
+		natsOpts = append(natsOpts, nats.InProcessServer(emb))
 	}
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
@@ -158,10 +168,14 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		b.replicas = 1
 		// Servers the client knows of: the seeds plus those the cluster
 		// announced; a cluster of 3 or more gets 3 replicas.
-		if b.ns == nil && len(nc.Servers()) >= 3 {
+		if b.emb == nil && len(nc.Servers()) >= 3 {
 			b.replicas = 3
 		}
 	}
+	b.store = newStorage(b)
+	var bg context.Context
+	bg, b.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go b.store.run(bg)
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
@@ -193,7 +207,9 @@ func (b *Bus) Ready() error {
 	return nil
 }
 
-// Healthy checks that JetStream answers (streams and buckets are usable).
+// Healthy checks that JetStream answers (streams and buckets are usable)
+// and stores: the embedded server's own health check, and whether a
+// failed publish revealed storage that does not work (ErrStorage).
 func (b *Bus) Healthy(ctx context.Context) error {
 	if err := b.Ready(); err != nil {
 		return err
@@ -201,7 +217,12 @@ func (b *Bus) Healthy(ctx context.Context) error {
 	if _, err := b.js.AccountInfo(ctx); err != nil {
 		return fmt.Errorf("jetstream: %w", err)
 	}
-	return nil
+	if b.emb != nil {
+		if err := b.emb.storageErr(); err != nil {
+			return fmt.Errorf("event storage: %w", err)
+		}
+	}
+	return b.store.failing()
 }
 
 // Close drains the connection and stops the embedded server.
@@ -218,14 +239,16 @@ func (b *Bus) close() {
 		}
 		b.nc.Close()
 	}
+	if b.stop != nil {
+		b.stop()
+	}
 	close(b.done)
 	b.shutdownServer()
 }
 
 func (b *Bus) shutdownServer() {
-	if b.ns != nil {
-		b.ns.Shutdown()
-		b.ns.WaitForShutdown()
+	if b.emb != nil {
+		b.emb.shutdown()
 	}
 }
 
@@ -239,7 +262,24 @@ type AppStream struct {
 // EnsureApp creates the app's stream, or updates its retention in place.
 func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 	tok := EncodeToken(a.Key)
-	cfg := jetstream.StreamConfig{
+	cfg := b.appStreamConfig(a)
+	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
+	if err != nil {
+		// An existing stream is only ever updated in place; settings that
+		// cannot change (storage, subjects) are refused, never re-created.
+		return fmt.Errorf("stream %s for app %s (existing streams are updated in place, never deleted; "+
+			"change or remove it with the nats CLI if its settings conflict): %w", cfg.Name, a.Key, err)
+	}
+	b.mu.Lock()
+	b.streams[tok] = st
+	b.mu.Unlock()
+	return nil
+}
+
+// appStreamConfig declares the stream of one app's events.
+func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
+	tok := EncodeToken(a.Key)
+	return jetstream.StreamConfig{
 		Name:        streamName(tok),
 		Description: "Pushd events of app " + a.Key,
 		Subjects:    []string{eventSubject(tok, "*")},
@@ -254,19 +294,8 @@ func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 			Source:      eventSubject(tok, "*"),
 			Destination: outSubject(tok, "{{wildcard(1)}}"),
 		},
+		Replicas: b.replicas,
 	}
-	cfg.Replicas = b.replicas
-	st, err := b.js.CreateOrUpdateStream(ctx, cfg)
-	if err != nil {
-		// An existing stream is only ever updated in place; settings that
-		// cannot change (storage, subjects) are refused, never re-created.
-		return fmt.Errorf("stream %s for app %s (existing streams are updated in place, never deleted; "+
-			"change or remove it with the nats CLI if its settings conflict): %w", cfg.Name, a.Key, err)
-	}
-	b.mu.Lock()
-	b.streams[tok] = st
-	b.mu.Unlock()
-	return nil
 }
 
 func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
@@ -286,13 +315,17 @@ type Outgoing struct {
 	Exclude string
 }
 
-func (b *Bus) message(appTok string, o Outgoing) *nats.Msg {
-	m := nats.NewMsg(eventSubject(appTok, EncodeToken(o.Channel)))
+func (b *Bus) message(appTok string, o Outgoing) (*nats.Msg, error) {
+	chTok := EncodeToken(o.Channel)
+	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(eventSubject(appTok, chTok))
 	m.Data = o.Frame
 	if o.Exclude != "" {
 		m.Header.Set(hdrExclude, o.Exclude)
 	}
-	return m
+	return m, nil
 }
 
 // electionRetry rides out a stream leader election (a few seconds in which
@@ -303,9 +336,30 @@ var electionRetry = []jetstream.PublishOpt{jetstream.WithRetryAttempts(20), jets
 // Publish stores events of one app and returns their stream sequences once
 // JetStream has acknowledged every one of them.
 func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint64, error) {
+	if b.emb != nil {
+		// One server, one disk: while it cannot store, say so at once
+		// rather than after the caller's timeout.
+		if err := b.store.failing(); err != nil {
+			return nil, fmt.Errorf("store event: %w", err)
+		}
+	}
+	seqs, err := b.publish(ctx, app, evs)
+	b.store.published(err)
+	return seqs, err
+}
+
+func (b *Bus) publish(ctx context.Context, app string, evs []Outgoing) ([]uint64, error) {
 	tok := EncodeToken(app)
+	msgs := make([]*nats.Msg, len(evs))
+	for i, o := range evs {
+		m, err := b.message(tok, o)
+		if err != nil {
+			return nil, fmt.Errorf("store event: %w", err)
+		}
+		msgs[i] = m
+	}
 	if len(evs) == 1 {
-		ack, err := b.js.PublishMsg(ctx, b.message(tok, evs[0]), electionRetry...)
+		ack, err := b.js.PublishMsg(ctx, msgs[0], electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", evs[0].Channel, err)
 		}
@@ -313,7 +367,7 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 	}
 	futures := make([]jetstream.PubAckFuture, len(evs))
 	for i, o := range evs {
-		f, err := b.js.PublishMsgAsync(b.message(tok, o), electionRetry...)
+		f, err := b.js.PublishMsgAsync(msgs[i], electionRetry...)
 		if err != nil {
 			return nil, fmt.Errorf("store event on %s: %w", o.Channel, err)
 		}
@@ -337,7 +391,11 @@ func (b *Bus) Publish(ctx context.Context, app string, evs ...Outgoing) ([]uint6
 // storing it (client events: Pusher does not keep them either). It carries
 // no stream position, so it is neither replayed nor cached.
 func (b *Bus) Relay(app string, o Outgoing) error {
-	m := nats.NewMsg(outSubject(EncodeToken(app), EncodeToken(o.Channel)))
+	appTok, chTok := EncodeToken(app), EncodeToken(o.Channel)
+	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
+		return fmt.Errorf("relay client event: %w", err)
+	}
+	m := nats.NewMsg(outSubject(appTok, chTok))
 	m.Data = o.Frame
 	if o.Exclude != "" {
 		m.Header.Set(hdrExclude, o.Exclude)
@@ -365,7 +423,11 @@ func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
 	if err != nil {
 		return Stored{}, err
 	}
-	m, err := st.GetLastMsgForSubject(ctx, eventSubject(tok, EncodeToken(channel)))
+	chTok := EncodeToken(channel)
+	if err := checkChannel(tok, chTok, channel); err != nil {
+		return Stored{}, fmt.Errorf("last event: %w", err)
+	}
+	m, err := st.GetLastMsgForSubject(ctx, eventSubject(tok, chTok))
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return Stored{}, ErrNotFound
 	}
@@ -384,7 +446,11 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, m
 	if err != nil {
 		return nil, err
 	}
-	subj := eventSubject(tok, EncodeToken(channel))
+	chTok := EncodeToken(channel)
+	if err := checkChannel(tok, chTok, channel); err != nil {
+		return nil, fmt.Errorf("read %s: %w", channel, err)
+	}
+	subj := eventSubject(tok, chTok)
 	var out []Delivery
 	for seq := from + 1; (to == 0 || seq < to) && (max <= 0 || len(out) < max); {
 		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
@@ -443,7 +509,11 @@ type Subscription struct {
 // misses meanwhile are read from the stream, when the next one arrives or
 // when the check after Options.Confirm finds them, whichever is first.
 func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
-	subj := outSubject(EncodeToken(app), EncodeToken(channel))
+	appTok, chTok := EncodeToken(app), EncodeToken(channel)
+	if err := checkChannel(appTok, chTok, channel); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	subj := outSubject(appTok, chTok)
 	h := fnv.New32a()
 	h.Write([]byte(subj))
 	sh := b.shards[h.Sum32()%uint32(len(b.shards))]

@@ -116,7 +116,7 @@ func (b *Bus) confirmAfter() time.Duration {
 	switch {
 	case b.confirm != 0:
 		return max(b.confirm, 0)
-	case b.ns == nil && b.nc.ConnectedClusterName() != "":
+	case b.emb == nil && b.nc.ConnectedClusterName() != "":
 		return time.Second
 	}
 	return 0

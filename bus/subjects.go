@@ -1,6 +1,10 @@
 package bus
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // Subject scheme (every user-supplied part goes through EncodeToken):
 //
@@ -27,4 +31,38 @@ func splitOut(subject string) (app, channel string, ok bool) {
 	a, err1 := DecodeToken(parts[1])
 	c, err2 := DecodeToken(parts[3])
 	return a, c, err1 == nil && err2 == nil
+}
+
+// MaxSubject is the longest subject pushd sends: NATS's default
+// max_control_line (4096 bytes, the longest protocol line a server takes
+// from a client; a longer one closes the connection for good) less room for
+// the rest of the line (verb, reply inbox, sizes).
+const MaxSubject = 4096 - 128
+
+// ErrSubjectTooLong reports a channel or key whose NATS subject would be
+// longer than MaxSubject. It is refused before it reaches the connection.
+var ErrSubjectTooLong = errors.New("bus: NATS subject too long")
+
+// directGetPrefix starts JetStream's direct read of a stream's last message
+// on a subject: "$JS.API.DIRECT.GET.{stream}.{subject}".
+const directGetPrefix = "$JS.API.DIRECT.GET."
+
+// checkChannel refuses a channel whose longest subject, the direct read of
+// its last event (which names the app twice), would not fit.
+func checkChannel(appTok, chTok, channel string) error {
+	n := len(directGetPrefix) + len(streamName(appTok)) + 1 + len(eventSubject(appTok, chTok))
+	if n > MaxSubject {
+		return fmt.Errorf("%w: channel %.40q... needs %d bytes, NATS takes %d", ErrSubjectTooLong, channel, n, MaxSubject)
+	}
+	return nil
+}
+
+// CheckKey refuses a KV key of bucket whose longest subject, the direct read
+// "$JS.API.DIRECT.GET.KV_{bucket}.$KV.{bucket}.{key}", would not fit.
+func CheckKey(bucket, key string) error {
+	n := len(directGetPrefix) + len("KV_") + len(bucket) + len(".$KV.") + len(bucket) + 1 + len(key)
+	if n > MaxSubject {
+		return fmt.Errorf("%w: key %.40q... of %s needs %d bytes, NATS takes %d", ErrSubjectTooLong, key, bucket, n, MaxSubject)
+	}
+	return nil
 }

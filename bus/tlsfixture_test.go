@@ -17,10 +17,11 @@ import (
 )
 
 // tlsFixture is a throwaway CA with a server certificate for 127.0.0.1 and a
-// client certificate, generated per test; the client side lives in files,
-// as an operator would configure it.
+// client certificate, generated per test; both live in files, as an
+// operator would configure them.
 type tlsFixture struct {
 	caFile, clientCertFile, clientKeyFile string
+	serverCertFile, serverKeyFile         string
 
 	caPool *x509.CertPool
 	server tls.Certificate
@@ -53,6 +54,12 @@ func newTLSFixture(t *testing.T) *tlsFixture {
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}, ca, &srvKey.PublicKey, caKey)
 	f.server = tls.Certificate{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}
+	f.serverCertFile = writePEM(t, dir, "server.pem", "CERTIFICATE", srvDER)
+	srvKeyDER, err := x509.MarshalPKCS8PrivateKey(srvKey)
+	if err != nil {
+		t.Fatalf("marshal server key: %v", err)
+	}
+	f.serverKeyFile = writePEM(t, dir, "server-key.pem", "PRIVATE KEY", srvKeyDER)
 
 	cliKey := newKey(t)
 	cliDER := issue(t, &x509.Certificate{

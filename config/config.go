@@ -27,6 +27,9 @@ type Config struct {
 	NATSURL string `yaml:"nats_url"`
 	// NATSListen opens a client listener on the embedded server ("" = none).
 	NATSListen string `yaml:"nats_listen"`
+	// NATSListenAuth secures that listener; with no credentials set, pushd
+	// generates a user and password in the data directory.
+	NATSListenAuth NATSListenAuth `yaml:"nats_listen_auth"`
 	// NATS holds the credentials and TLS settings of an external NATS.
 	NATS NATSAuth `yaml:"nats"`
 	// Replicas of the streams and buckets; 0 picks 3 when the NATS cluster
@@ -73,6 +76,29 @@ type NATSAuth struct {
 	CAFile   string `yaml:"ca_file"`
 	CertFile string `yaml:"cert_file"`
 	KeyFile  string `yaml:"key_file"`
+}
+
+// NATSListenAuth secures the embedded server's client listener. Set at most
+// one of user/password, token and nkey seed file (the same credentials the
+// other gateways put in their nats section); cert_file and key_file turn on
+// TLS, and ca_file then requires client certificates signed by that CA.
+// Without user/password, token, nkey_file or ca_file, pushd generates a user
+// and password and keeps them in the data directory: the listener never
+// accepts a client without credentials.
+type NATSListenAuth struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	Token    string `yaml:"token"`
+	NKeyFile string `yaml:"nkey_file"` // NKey seed file; its public key may connect
+	CertFile string `yaml:"cert_file"` // server certificate (PEM)
+	KeyFile  string `yaml:"key_file"`
+	CAFile   string `yaml:"ca_file"` // client certificates must be signed by it (mTLS)
+}
+
+// HasCredentials reports whether clients must present configured
+// credentials: user/password, token, nkey or a client certificate.
+func (a NATSListenAuth) HasCredentials() bool {
+	return a.User != "" || a.Password != "" || a.Token != "" || a.NKeyFile != "" || a.CAFile != ""
 }
 
 // App is one application: credentials, switches and limits.
@@ -265,6 +291,9 @@ func (c *Config) Validate() error {
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
 		}
+		if err := validateSubjectRoom(a); err != nil {
+			return err
+		}
 	}
 	n := 0
 	for _, set := range []bool{c.NATS.User != "" || c.NATS.Password != "", c.NATS.Token != "", c.NATS.NKeyFile != "", c.NATS.CredsFile != ""} {
@@ -287,10 +316,7 @@ func (c *Config) Validate() error {
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return errors.New("replicas must be between 1 and 5")
 	}
-	if c.NATSURL != "" && c.NATSListen != "" {
-		return errors.New("nats_listen applies to the embedded server only; drop it or nats_url")
-	}
-	return nil
+	return c.validateNATSListen()
 }
 
 // Load reads a YAML configuration file. Unknown fields are an error, so a

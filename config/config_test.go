@@ -222,12 +222,32 @@ func TestValidate(t *testing.T) {
 		{"negative max_connections", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxConnections: -1}}}}, "negative"},
 		{"nats_listen with nats_url", Config{NATSURL: "nats://x:4222", NATSListen: ":4222"}, "nats_listen"},
 		{"nats_listen alone", Config{NATSListen: ":4222"}, ""},
+		{"nats_listen_auth without nats_listen", Config{NATSListenAuth: NATSListenAuth{Token: "t"}}, "nats_listen_auth applies only with nats_listen"},
+		{"nats_listen_auth user and password", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{User: "u", Password: "p"}}, ""},
+		{"nats_listen_auth user alone", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{User: "u"}}, "user and password go together"},
+		{"nats_listen_auth token and nkey", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{Token: "t", NKeyFile: "u.nk"}}, "only one of"},
+		{"nats_listen_auth tls", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{Token: "t", CertFile: "c", KeyFile: "k"}}, ""},
+		{"nats_listen_auth cert alone", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{CertFile: "c"}}, "cert_file and key_file"},
+		{"nats_listen_auth mtls", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{CertFile: "c", KeyFile: "k", CAFile: "ca"}}, ""},
+		{"nats_listen_auth ca without tls", Config{NATSListen: ":4222", NATSListenAuth: NATSListenAuth{CAFile: "ca"}}, "ca_file"},
 		{"webhook_names pusher", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "pusher"}}}, ""},
 		{"webhook_names webman", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "webman"}}}, ""},
 		{"webhook_events pusher names", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_occupied", "member_removed", "client_event"}}}}, ""},
 		{"webhook_events webman names", Config{Apps: []App{{Key: "k", Secret: "s", Compat: "webman", WebhookEvents: []string{"channel_added", "channel_removed", "user_added", "user_removed"}}}}, ""},
 		{"webhook_events mixed names", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_added", "member_removed"}}}}, ""},
 		{"webhook_events unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookEvents: []string{"channel_ocupied"}}}}, `unknown event "channel_ocupied"`},
+		{"max_channel_name_length at the max", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: 1064, MaxUserIDLength: 128}}}}, ""},
+		{"max_channel_name_length over the max", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: 1065, MaxUserIDLength: 128}}}},
+			`app "k": max_channel_name_length 1065 is over 1064`},
+		{"max_channel_name_length far over", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: 1400, MaxUserIDLength: 128}}}},
+			"max_channel_name_length 1400 is over"},
+		{"a longer app key lowers the max", Config{Apps: []App{{Key: "kkkkkkkkkk", Secret: "s", Limits: Limits{MaxChannelNameLength: 1064, MaxUserIDLength: 128}}}},
+			"is over 1046"},
+		{"a longer max_user_id_length lowers the max", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: 1064, MaxUserIDLength: 129}}}},
+			"is over 1063"},
+		{"max_user_id_length leaves no room", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: 200, MaxUserIDLength: 1200}}}},
+			"max_user_id_length 1200 leaves no room"},
+		{"negative max_channel_name_length", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: -1}}}}, "must not be negative"},
 		{"webhook_names unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "soketi"}}}, "webhook_names"},
 	}
 	for _, tt := range tests {
@@ -249,6 +269,19 @@ func TestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestDefaultLimitsFitNATSSubjects proves the default limits leave room:
+// an app with a long key keeps Pusher's defaults valid.
+func TestDefaultLimitsFitNATSSubjects(t *testing.T) {
+	c := Config{Apps: []App{{Key: strings.Repeat("k", 64), Secret: "s"}}}
+	c.Defaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults with a 64-byte key: %v", err)
+	}
+	if max := MaxChannelNameLength("app-key", 128); max < 1000 {
+		t.Fatalf("max channel name length %d at the default user id length, want at least 1000", max)
 	}
 }
 

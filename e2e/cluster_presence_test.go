@@ -24,7 +24,7 @@ func startCluster(t *testing.T, n int, apps string) []*server {
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	nodes := []*server{startPushdWith(t, apps, "--nats-listen", natsAddr)}
 	for len(nodes) < n {
-		nodes = append(nodes, startPushdWith(t, apps, "--nats-url", "nats://"+natsAddr))
+		nodes = append(nodes, startPushdWith(t, apps, "--nats-url", nodes[0].natsListenURL(t)))
 	}
 	return nodes
 }

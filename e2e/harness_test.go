@@ -83,9 +83,28 @@ apps:
 `
 
 // startNode starts one more gateway that uses peer's embedded NATS (peer
-// must run with --nats-listen), as a second node of a cluster.
-func startNode(t *testing.T, natsURL string) *server {
-	return startPushd(t, "", "--nats-url", natsURL)
+// must run with --nats-listen), as a second node of a cluster, with the
+// URL and credentials peer printed.
+func startNode(t *testing.T, peer *server) *server {
+	return startPushd(t, "", "--nats-url", peer.natsListenURL(t))
+}
+
+// natsListenURL is the ready-to-paste URL, with the user and password it
+// generated, that s printed for other gateways on its first start with
+// --nats-listen.
+func (s *server) natsListenURL(t *testing.T) string {
+	t.Helper()
+	var url string
+	waitFor(t, "the NATS listener's URL in the banner of "+s.APIAddr, func() bool {
+		for _, line := range strings.Split(s.log.String(), "\n") {
+			if rest, ok := strings.CutPrefix(line, "  nats port  "); ok && strings.Contains(rest, "@") {
+				url, _, _ = strings.Cut(rest, " ")
+				return true
+			}
+		}
+		return false
+	})
+	return url
 }
 
 // kill ends the process with SIGKILL, as a crash would.

@@ -24,7 +24,7 @@ func readyStatus(t *testing.T, s *server) int {
 func TestNATSLossAndReturn(t *testing.T) {
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a := startPushd(t, "", "--nats-listen", natsAddr)
-	b := startNode(t, "nats://"+natsAddr)
+	b := startNode(t, a)
 	c, _ := connect(t, b, "app-key")
 	c.send(`{"event":"pusher:subscribe","data":{"channel":"survive"}}`)
 	c.expect("pusher_internal:subscription_succeeded")

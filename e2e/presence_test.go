@@ -157,7 +157,7 @@ func TestPresenceLimits(t *testing.T) {
 func TestPresenceAcrossNodes(t *testing.T) {
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a := startPushd(t, "", "--nats-listen", natsAddr)
-	b := startNode(t, "nats://"+natsAddr)
+	b := startNode(t, a)
 	const ch = "presence-x"
 	ca, aid := connect(t, a, "app-key")
 	joinPresence(t, ca, aid, "app-key", "app-secret", ch, "on-a", "")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -117,6 +118,10 @@ func (g *Gateway) store(ctx context.Context, a *app, out []bus.Outgoing) error {
 	defer cancel()
 	if _, err := g.broker.Publish(ctx, a.Key, out...); err != nil {
 		g.log.Error("store events", slog.String("app", a.Key), slog.Any("err", err))
+		if errors.Is(err, bus.ErrStorage) {
+			// A known storage failure (a full disk): say which.
+			return &apiError{http.StatusServiceUnavailable, "the event could not be stored (" + err.Error() + "), try again"}
+		}
 		return &apiError{http.StatusServiceUnavailable, "the event could not be stored, try again"}
 	}
 	a.rt.m.APIEvents.Add(float64(len(out)))

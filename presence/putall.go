@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/bus"
 )
 
 // kvOperation is the header that marks a KV delete (nats.go's kvop).
@@ -42,6 +43,10 @@ func (t *Tracker) putAll(ctx context.Context, entries map[string][]byte, deletes
 		}
 	}
 	publish := func(key string, msg *nats.Msg) {
+		if e := bus.CheckKey(t.bucket().Bucket(), key); e != nil {
+			failed, last = append(failed, key), e // never sent: NATS would close the connection
+			return
+		}
 		if len(inflight) == putWindow {
 			wait(inflight[0])
 			inflight = inflight[1:]

@@ -361,6 +361,9 @@ func (t *Tracker) emit(out []transition) {
 // Join records a presence member for one of this node's sockets.
 func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Member) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
+	if err := bus.CheckKey(t.opts.Bucket, key); err != nil {
+		return fmt.Errorf("join: %w", err)
+	}
 	val, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode member: %w", err)

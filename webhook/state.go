@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/bus"
 )
 
 // stamp orders jobs: the time JetStream stored them, then their sequence.
@@ -53,6 +54,9 @@ const maxCAS = 8
 func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp) (verdict, error) {
 	state, _ := ev.reportedState()
 	key := stateKey(app, ev)
+	if err := bus.CheckKey(StateBucket, key); err != nil {
+		return 0, fmt.Errorf("reported state: %w", err)
+	}
 	for range maxCAS {
 		var cur reported
 		var rev uint64

@@ -57,12 +57,16 @@ func run(args []string) error {
 		return err
 	}
 	log := newLogger(cfg)
+	creds, err := listenCredentials(&cfg)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	var gw *gateway.Gateway
 	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log,
-		Auth: cfg.NATS, Replicas: cfg.Replicas},
+		Auth: cfg.NATS, ListenAuth: cfg.NATSListenAuth, Replicas: cfg.Replicas},
 		func(d bus.Delivery) { gw.Deliver(d) })
 	if err != nil {
 		return err
@@ -148,7 +152,7 @@ func run(args []string) error {
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
-	announce(cfg, generated, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
+	announce(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -240,11 +244,19 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
+<<<<<<< HEAD
 // announce prints where the server listens and how to reach each app. A
 // generated secret is shown once, on the start that created it (it is new
 // to the user and kept in the data directory); later starts and configured
 // secrets never show it.
 func announce(cfg config.Config, generated generatedKey, wsAddr, apiAddr string, secure bool) {
+=======
+// announce prints where the server listens and how to reach each app. Only
+// the secret generated on first start is shown (it is new to the user and
+// kept in the data directory); configured secrets never are, and the NATS
+// listener's generated password only on the start that created it.
+func announce(cfg config.Config, generated string, creds listenCreds, wsAddr, apiAddr string, secure bool) {
+>>>>>>> nats-storage
 	ws, api := "ws", "http"
 	if secure {
 		ws, api = "wss", "https"
@@ -252,6 +264,9 @@ func announce(cfg config.Config, generated generatedKey, wsAddr, apiAddr string,
 	fmt.Printf("pushd ready\n  websocket  %s://%s/app/{app_key}\n  http api   %s://%s\n", ws, wsAddr, api, apiAddr)
 	if cfg.NATSURL == "" {
 		fmt.Printf("  nats       embedded (data in %s)\n", cfg.DataDir)
+		if cfg.NATSListen != "" {
+			fmt.Printf("  nats port  %s\n", listenerLine(cfg, creds))
+		}
 	} else {
 		fmt.Printf("  nats       %s\n", cfg.NATSURL)
 	}
