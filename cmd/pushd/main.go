@@ -244,19 +244,12 @@ func newLogger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
-<<<<<<< HEAD
 // announce prints where the server listens and how to reach each app. A
 // generated secret is shown once, on the start that created it (it is new
-// to the user and kept in the data directory); later starts and configured
-// secrets never show it.
-func announce(cfg config.Config, generated generatedKey, wsAddr, apiAddr string, secure bool) {
-=======
-// announce prints where the server listens and how to reach each app. Only
-// the secret generated on first start is shown (it is new to the user and
-// kept in the data directory); configured secrets never are, and the NATS
-// listener's generated password only on the start that created it.
-func announce(cfg config.Config, generated string, creds listenCreds, wsAddr, apiAddr string, secure bool) {
->>>>>>> nats-storage
+// to the user and kept in the data directory), and so is the NATS
+// listener's generated password; later starts and configured secrets never
+// show them.
+func announce(cfg config.Config, generated generatedKey, creds listenCreds, wsAddr, apiAddr string, secure bool) {
 	ws, api := "ws", "http"
 	if secure {
 		ws, api = "wss", "https"
