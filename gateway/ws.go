@@ -72,7 +72,7 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 			}
 			return fmt.Errorf("accept websocket: %w", err)
 		}
-		go g.serveConn(conn, upgrader, other)
+		go g.serveConn(&wsConn{Conn: conn}, upgrader, other)
 	}
 }
 
@@ -169,7 +169,6 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 }
 
 func refuse(ws *gws.Conn, code int, msg string) {
-	_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_ = ws.WriteMessage(gws.OpcodeText, protocol.ErrorFrame(code, msg))
 	_ = ws.WriteClose(uint16(code), []byte(msg))
 }
