@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -72,16 +71,21 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 			}
 			return fmt.Errorf("accept websocket: %w", err)
 		}
-		go g.serveConn(&wsConn{Conn: conn}, upgrader, other)
+		go g.serveConn(newWSConn(conn), upgrader, other)
 	}
 }
 
 // serveConn reads the HTTP request of a new connection (within the
-// handshake timeout, against slowloris) and upgrades it.
-func (g *Gateway) serveConn(conn net.Conn, upgrader *gws.Upgrader, other http.Handler) {
+// handshake timeout, against slowloris, and within the head caps) and
+// upgrades it.
+func (g *Gateway) serveConn(conn *wsConn, upgrader *gws.Upgrader, other http.Handler) {
 	_ = conn.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	br := bufio.NewReaderSize(conn, readBufferSize)
-	r, err := http.ReadRequest(br)
+	r, err := readHead(conn, br)
+	if errors.Is(err, errHeadTooLarge) {
+		refuseHead(conn)
+		return
+	}
 	if err != nil {
 		_ = conn.Close()
 		return
@@ -99,47 +103,6 @@ func (g *Gateway) serveConn(conn net.Conn, upgrader *gws.Upgrader, other http.Ha
 	// nothing may wrap ReadLoop, not even a deferred recover, or the stack
 	// of every idle socket doubles; third_party/gws/README.md).
 	go socket.ReadLoop()
-}
-
-// authorize runs during the upgrade: it checks the path, app and protocol
-// and records the verdict; the socket is always upgraded so that pusher-js
-// sees the close code.
-func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
-	s := ss.(*session)
-	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
-	if !ok || key == "" || strings.Contains(key, "/") {
-		s.code, s.msg = protocol.CodePathNotFound, "path not found: use /app/{app_key}"
-		return true
-	}
-	a := g.app(key)
-	switch {
-	case a == nil:
-		s.code, s.msg = protocol.CodeAppNotFound, "application does not exist"
-		return true
-	case a.Disabled:
-		s.code, s.msg = protocol.CodeAppDisabled, "application is disabled"
-		return true
-	case !originAllowed(a.AllowedOrigins, r.Header.Get("Origin")):
-		s.code, s.msg = protocol.CodeUnauthorized, "origin not allowed"
-		return true
-	case g.drain.Load():
-		s.code, s.msg = protocol.CodeReconnect, "server shutting down, reconnect"
-		return true
-	}
-	if p := r.URL.Query().Get("protocol"); p != "" {
-		v, err := strconv.Atoi(p)
-		switch {
-		case err != nil:
-			s.code, s.msg = protocol.CodeInvalidVersion, "invalid protocol version"
-			return true
-		case v < 5 || v > 7:
-			s.code, s.msg = protocol.CodeUnsupportedProtocol, "unsupported protocol version "+p
-			return true
-		}
-	}
-	s.app = a
-	s.resumable = strings.HasPrefix(r.URL.Query().Get("client"), "pushd")
-	return true
 }
 
 type wsHandler struct{ g *Gateway }
@@ -230,16 +193,3 @@ func (c *client) seen() {
 type gwsLogger struct{ l *slog.Logger }
 
 func (l gwsLogger) Error(v ...any) { l.l.Warn("gws", slog.Any("msg", v)) }
-
-// originAllowed checks a WebSocket Origin against an app's list.
-func originAllowed(allowed []string, origin string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	for _, o := range allowed {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}

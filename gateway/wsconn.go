@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bytes"
 	"net"
 	"sync/atomic"
 	"time"
@@ -16,8 +17,9 @@ const writeTimeout = 10 * time.Second
 // between writeTimeout-deadlineRefresh and writeTimeout.
 const deadlineRefresh = time.Second
 
-// wsConn is a connection of the WebSocket port as gws sees it: it gives
-// every write a deadline of its own.
+// wsConn is a connection of the WebSocket port as gws and the handshake
+// see it. It caps what the request head may read (headLeft, headLines) and
+// gives every write a deadline of its own.
 //
 // A deadline for each write, rather than one set by whoever writes, is
 // what keeps gws's own writes (the pong to a ping, the answer to a close)
@@ -26,8 +28,40 @@ const deadlineRefresh = time.Second
 // writeTimeout.
 type wsConn struct {
 	net.Conn
-	deadline atomic.Int64 // the write deadline this conn set last (unix ns); 0: none or overridden
+	deadline  atomic.Int64 // the write deadline this conn set last (unix ns); 0: none or overridden
+	headLeft  int32        // bytes the request head may still read; < 0: no cap
+	headLines uint16       // line ends read while the cap is on
 }
+
+// newWSConn wraps a new connection, its head not read yet.
+func newWSConn(c net.Conn) *wsConn {
+	return &wsConn{Conn: c, headLeft: maxHeadBytes}
+}
+
+// Read reads from the connection, within the head cap while one is set.
+func (c *wsConn) Read(p []byte) (int, error) {
+	if c.headLeft < 0 {
+		return c.Conn.Read(p)
+	}
+	if c.headLeft == 0 {
+		return 0, errHeadTooLarge
+	}
+	if len(p) > int(c.headLeft) {
+		p = p[:c.headLeft]
+	}
+	n, err := c.Conn.Read(p)
+	c.headLeft -= int32(n)
+	// Line ends of the head: header lines, the request line and the
+	// blank line (readHead uncounts what came after the head in the same
+	// read). Past the most, read no more.
+	c.headLines += uint16(bytes.Count(p[:n], newline))
+	if c.headLines > maxHeadLines+2 {
+		c.headLeft = 0
+	}
+	return n, err
+}
+
+var newline = []byte{'\n'}
 
 // Write writes p within writeTimeout (less at most deadlineRefresh) from
 // now. gws serialises a socket's writes, so they never race on deadline.
