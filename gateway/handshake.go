@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -21,7 +22,7 @@ import (
 // what the largest common front proxies let through (Envoy 60 KiB, AWS ALB
 // 64 KiB in all, nginx 4 × 8 KiB and Node.js 16 KiB by default), so anything
 // that reached Pushd through one fits, while every socket in its handshake
-// costs little (net/http's 1 MiB default is
+// (up to max_connections of them) costs little (net/http's 1 MiB default is
 // meant for a port that serves any request, not one upgrade).
 const maxHeadBytes = 64 << 10
 
@@ -80,9 +81,9 @@ func refuseHead(c *wsConn) {
 	time.AfterFunc(rstAvoidance, func() { _ = c.Close() })
 }
 
-// authorize runs during the upgrade: it checks the path, app and protocol
-// and records the verdict; the socket is always upgraded so that pusher-js
-// sees the close code.
+// authorize runs during the upgrade: it checks the path, app, protocol and
+// the server's socket count and records the verdict; the socket is always
+// upgraded so that pusher-js sees the close code.
 func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	s := ss.(*session)
 	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
@@ -104,6 +105,11 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	case g.drain.Load():
 		s.code, s.msg = protocol.CodeReconnect, "server shutting down, reconnect"
 		return true
+	case g.sockets.Load() > int64(g.maxSockets):
+		a.rt.m.Reject("server_connections")
+		g.warnSocketLimit()
+		s.code, s.msg = protocol.CodeOverQuota, "server is over its connection limit"
+		return true
 	}
 	if p := r.URL.Query().Get("protocol"); p != "" {
 		v, err := strconv.Atoi(p)
@@ -119,6 +125,18 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	s.app = a
 	s.resumable = strings.HasPrefix(r.URL.Query().Get("client"), "pushd")
 	return true
+}
+
+// warnSocketLimit logs, at most once a minute, that connections are
+// refused for the server-wide max_connections.
+func (g *Gateway) warnSocketLimit() {
+	now := time.Now().UnixNano()
+	last := g.socketWarned.Load()
+	if now-last < int64(time.Minute) || !g.socketWarned.CompareAndSwap(last, now) {
+		return
+	}
+	g.log.Warn("websocket connections refused: the server is at max_connections",
+		slog.Int("max_connections", g.maxSockets), slog.Int64("sockets", g.sockets.Load()))
 }
 
 // originAllowed checks a WebSocket Origin against an app's list.

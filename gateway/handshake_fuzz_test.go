@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,11 +14,12 @@ import (
 )
 
 // FuzzHandshake feeds arbitrary bytes as what a new connection of the
-// WebSocket port sends, through readHead and authorize. Nothing panics; no more than maxHeadBytes, and no
+// WebSocket port sends, through readHead and authorize (full: the server is
+// at max_connections). Nothing panics; no more than maxHeadBytes, and no
 // head of over maxHeadLines header lines, is read; only a head over one of them
 // is refused as too large; and an upgrade is accepted only for an enabled
 // app named by the exact path, from an allowed origin, with protocol 5-7
-// (or none).
+// (or none), while the server has room.
 func FuzzHandshake(f *testing.F) {
 	up := "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
 	for _, s := range []string{
@@ -37,18 +39,22 @@ func FuzzHandshake(f *testing.F) {
 		"GET /app/app-key HTTP/1.1\r\nCookie: " + strings.Repeat("a", 300) + "\r\n\r\n",
 		"\x16\x03\x01\x02\x00\x01",
 	} {
-		f.Add([]byte(s))
+		f.Add([]byte(s), false)
+		f.Add([]byte(s), true)
 	}
 	apps := newApps([]config.App{
 		{Key: "app-key", Secret: "s"},
 		{Key: "off-key", Secret: "s", Disabled: true},
 		{Key: "origin-key", Secret: "s", AllowedOrigins: []string{"https://good.example"}},
 	}, nil, nil)
-	f.Fuzz(func(t *testing.T, in []byte) {
-		g := &Gateway{}
+	f.Fuzz(func(t *testing.T, in []byte, full bool) {
+		g := &Gateway{log: slog.New(slog.DiscardHandler), maxSockets: 10}
 		g.apps.Store(&apps)
+		if full {
+			g.sockets.Store(int64(g.maxSockets))
+		}
 		src := bytes.NewReader(in)
-		c := newWSConn(bytesConn{r: src})
+		c := newWSConn(bytesConn{r: src}, &g.sockets)
 		br := bufio.NewReaderSize(c, readBufferSize)
 		r, err := readHead(c, br)
 		read := len(in) - src.Len()
@@ -79,6 +85,9 @@ func FuzzHandshake(f *testing.F) {
 		}
 		if s.app == nil {
 			return
+		}
+		if full {
+			t.Fatalf("accepted %q while the server is at max_connections", r.URL)
 		}
 		if s.app.Key != key || s.app.Disabled || !originAllowed(s.app.AllowedOrigins, r.Header.Get("Origin")) {
 			t.Fatalf("accepted app %q (disabled %v) for path %q, origin %q", s.app.Key, s.app.Disabled, r.URL.Path, r.Header.Get("Origin"))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -53,8 +54,9 @@ func TestReadHead(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			var n atomic.Int64
 			src := strings.NewReader(tc.in)
-			c := newWSConn(bytesConn{r: src})
+			c := newWSConn(bytesConn{r: src}, &n)
 			br := bufio.NewReaderSize(c, readBufferSize)
 			r, err := readHead(c, br)
 			switch {

@@ -71,7 +71,7 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 			}
 			return fmt.Errorf("accept websocket: %w", err)
 		}
-		go g.serveConn(newWSConn(conn), upgrader, other)
+		go g.serveConn(newWSConn(conn, &g.sockets), upgrader, other)
 	}
 }
 

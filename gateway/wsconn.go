@@ -18,8 +18,9 @@ const writeTimeout = 10 * time.Second
 const deadlineRefresh = time.Second
 
 // wsConn is a connection of the WebSocket port as gws and the handshake
-// see it. It caps what the request head may read (headLeft, headLines) and
-// gives every write a deadline of its own.
+// see it. It caps what the request head may read (headLeft, headLines),
+// gives every write a deadline of its own, and uncounts itself from the
+// server's sockets when it closes.
 //
 // A deadline for each write, rather than one set by whoever writes, is
 // what keeps gws's own writes (the pong to a ping, the answer to a close)
@@ -28,14 +29,17 @@ const deadlineRefresh = time.Second
 // writeTimeout.
 type wsConn struct {
 	net.Conn
-	deadline  atomic.Int64 // the write deadline this conn set last (unix ns); 0: none or overridden
-	headLeft  int32        // bytes the request head may still read; < 0: no cap
-	headLines uint16       // line ends read while the cap is on
+	sockets   *atomic.Int64 // the server's open sockets
+	deadline  atomic.Int64  // the write deadline this conn set last (unix ns); 0: none or overridden
+	headLeft  int32         // bytes the request head may still read; < 0: no cap
+	headLines uint16        // line ends read while the cap is on
+	closed    atomic.Bool
 }
 
-// newWSConn wraps a new connection, its head not read yet.
-func newWSConn(c net.Conn) *wsConn {
-	return &wsConn{Conn: c, headLeft: maxHeadBytes}
+// newWSConn counts c among the server's sockets until it is closed.
+func newWSConn(c net.Conn, sockets *atomic.Int64) *wsConn {
+	sockets.Add(1)
+	return &wsConn{Conn: c, sockets: sockets, headLeft: maxHeadBytes}
 }
 
 // Read reads from the connection, within the head cap while one is set.
@@ -89,4 +93,12 @@ func (c *wsConn) SetDeadline(t time.Time) error {
 func (c *wsConn) SetWriteDeadline(t time.Time) error {
 	c.deadline.Store(0)
 	return c.Conn.SetWriteDeadline(t)
+}
+
+// Close closes the connection; the first call uncounts it.
+func (c *wsConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.sockets.Add(-1)
+	}
+	return c.Conn.Close()
 }
