@@ -91,6 +91,39 @@ func TestServerConnectionCapDefault(t *testing.T) {
 	expectRefused(t, dialRaw(t, s.WSURL("app-key")+"?protocol=7"))
 }
 
+// TestAcceptSurvivesFileLimit: when the process runs out of files (here a
+// max_connections as high as the limit allows, with NATS holding files too),
+// the WebSocket listener waits and accepts again once files are free.
+// Before, the first EMFILE from accept stopped the listener and the server.
+func TestAcceptSurvivesFileLimit(t *testing.T) {
+	s := startPushdWithFileLimit(t, 300, "max_connections: 300\n")
+	conns := make([]net.Conn, 0, 320)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := 0; i < cap(conns); i++ { // the kernel completes connects the server cannot accept
+		c, err := net.DialTimeout("tcp", s.WSAddr, 5*time.Second)
+		if err != nil {
+			t.Fatalf("connect %d: %v", i, err)
+		}
+		conns = append(conns, c)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(s.log.String(), "too many open files") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no accept failure logged with %d connections open under a limit of 300 files:\n%s", len(conns), lastBytes(s.log.String(), 3000))
+		}
+		time.Sleep(50 * time.Millisecond) // polling, bounded by the deadline
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = conns[:0]
+	checkHealthy(t, s, "after-emfile")
+}
+
 // TestServerConnectionCapAboveFileLimit: a max_connections the open-file
 // limit cannot hold stops the start with an error that says what to change.
 func TestServerConnectionCapAboveFileLimit(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -58,21 +59,34 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 		Recovery:           gws.Recovery, // a panic in a frame handler fails one socket, not the process
 	})
 	upgrader := srv.GetUpgrader()
+	var backoff time.Duration
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
+			if !acceptRetryable(err) {
+				return fmt.Errorf("accept websocket: %w", err)
 			}
-			return fmt.Errorf("accept websocket: %w", err)
+			// Out of files (or a timeout): wait, as net/http does, until
+			// sockets close, rather than end the listener.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			g.log.Warn("accept websocket", slog.Any("err", err), slog.Duration("retry_in", backoff))
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		go g.serveConn(newWSConn(conn, &g.sockets), upgrader, other)
 	}
+}
+
+// acceptRetryable reports an accept error that passes: the process or the
+// system is out of files or buffers, or a deadline expired.
+func acceptRetryable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM) || errors.As(err, &ne) && ne.Timeout()
 }
 
 // serveConn reads the HTTP request of a new connection (within the
