@@ -58,6 +58,12 @@ type Config struct {
 	// until its bucket refills. Correctly signed requests never count and
 	// are never refused by it.
 	APIAuthFailuresPerSec int `yaml:"api_auth_failures_per_second"`
+	// MaxConnections caps the sockets of the WebSocket port on this process,
+	// of all apps and handshakes included; more connections are refused
+	// with 4004. 0 derives it from the open-file limit (RLIMIT_NOFILE) less
+	// 500 files for NATS, the API and data files (half the limit when it is
+	// below 1000); a value above the limit stops the start.
+	MaxConnections int `yaml:"max_connections"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Apps are the applications this server serves, identified by key.
@@ -309,6 +315,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls_cert and tls_key go together")
+	}
+	if c.MaxConnections < 0 {
+		return errors.New("max_connections must not be negative (0: derived from the open-file limit)")
 	}
 	if c.APIAuthFailuresPerSec < 0 {
 		return errors.New("api_auth_failures_per_second must not be negative")

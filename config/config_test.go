@@ -30,10 +30,12 @@ log_level: debug
 log_format: json
 pong_timeout: 30s
 shutdown_timeout: 1m30s
+max_connections: 15000
 apps:
   - id: "1"
     key: app-key
     secret: app-secret
+    max_connections: 300
     webhook_url: http://127.0.0.1:8080/hook
     max_event_bytes: 20480
     activity_timeout: 55
@@ -64,10 +66,11 @@ apps:
 		LogFormat:       "json",
 		PongTimeout:     30 * time.Second,
 		ShutdownTimeout: 90 * time.Second,
+		MaxConnections:  15000,
 		Apps: []App{
 			{
 				ID: "1", Key: "app-key", Secret: "app-secret", WebhookURL: "http://127.0.0.1:8080/hook",
-				Limits: Limits{MaxEventBytes: 20480, ActivityTimeout: 55, CacheTTL: 10 * time.Minute,
+				Limits: Limits{MaxConnections: 300, MaxEventBytes: 20480, ActivityTimeout: 55, CacheTTL: 10 * time.Minute,
 					HistoryMaxAge: 2 * time.Hour, HistoryMaxBytes: 1 << 20},
 			},
 			{
@@ -220,6 +223,7 @@ func TestValidate(t *testing.T) {
 		{"negative max_event_bytes", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxEventBytes: -1}}}}, "negative"},
 		{"negative max_channels_per_event", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelsPerEvent: -1}}}}, "negative"},
 		{"negative max_connections", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxConnections: -1}}}}, "negative"},
+		{"negative server max_connections", Config{MaxConnections: -1}, "max_connections must not be negative"},
 		{"nats_listen with nats_url", Config{NATSURL: "nats://x:4222", NATSListen: ":4222"}, "nats_listen"},
 		{"nats_listen alone", Config{NATSListen: ":4222"}, ""},
 		{"nats_listen_auth without nats_listen", Config{NATSListenAuth: NATSListenAuth{Token: "t"}}, "nats_listen_auth applies only with nats_listen"},

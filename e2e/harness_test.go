@@ -124,6 +124,8 @@ type server struct {
 	DataDir         string
 	ConfigPath      string
 	tls             *tls.Config // set when the server speaks TLS
+	wrapper         []string    // runs pushd with its arguments (nil: pushd is run directly)
+	args            []string    // pushd's arguments after the addresses and data dir
 	cmd             *exec.Cmd
 	log             *syncBuffer
 	done            chan struct{}
@@ -204,12 +206,27 @@ func freePort(t testing.TB) int {
 // appended at top level) and waits until /readyz answers 200.
 func startPushd(t *testing.T, extraConfig string, args ...string) *server {
 	t.Helper()
+	return startPushdUnder(t, nil, extraConfig, args...)
+}
+
+// startPushdWithFileLimit starts the server as startPushd does, with its
+// open-file limit (RLIMIT_NOFILE, soft and hard) set to nofile.
+func startPushdWithFileLimit(t *testing.T, nofile int, extraConfig string, args ...string) *server {
+	t.Helper()
+	return startPushdUnder(t, []string{"sh", "-c", "ulimit -n " + strconv.Itoa(nofile) + ` && exec "$0" "$@"`}, extraConfig, args...)
+}
+
+// startPushdUnder starts the server through wrapper (a command that runs its
+// arguments, nil: none).
+func startPushdUnder(t *testing.T, wrapper []string, extraConfig string, args ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	s := &server{
 		WSAddr:  "127.0.0.1:" + strconv.Itoa(freePort(t)),
 		APIAddr: "127.0.0.1:" + strconv.Itoa(freePort(t)),
 		DataDir: filepath.Join(dir, "data"),
 		log:     &syncBuffer{},
+		wrapper: wrapper,
 	}
 	cfgPath := filepath.Join(dir, "pushd.yaml")
 	s.ConfigPath = cfgPath
@@ -223,8 +240,13 @@ func startPushd(t *testing.T, extraConfig string, args ...string) *server {
 
 func (s *server) start(t *testing.T, args []string) {
 	t.Helper()
+	s.args = args
 	all := append([]string{"--ws-addr", s.WSAddr, "--api-addr", s.APIAddr, "--data-dir", s.DataDir}, args...)
-	s.cmd = exec.Command(pushdBin, all...)
+	name := pushdBin
+	if len(s.wrapper) > 0 {
+		name, all = s.wrapper[0], append(append(s.wrapper[1:len(s.wrapper):len(s.wrapper)], pushdBin), all...)
+	}
+	s.cmd = exec.Command(name, all...)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	s.done = make(chan struct{})
 	if err := s.cmd.Start(); err != nil {
@@ -283,9 +305,7 @@ func (s *server) stop(t *testing.T) {
 func (s *server) restart(t *testing.T) {
 	t.Helper()
 	s.stop(t)
-	args := append([]string(nil), s.cmd.Args[1:]...)
-	// drop the addr/data-dir prefix that start adds again
-	s.start(t, args[6:])
+	s.start(t, s.args)
 }
 
 // nodeEnv is the environment node tests read to find the server and apps.

@@ -102,6 +102,10 @@ type Gateway struct {
 	subCounts subCounts // subscription_count client events waiting or recent
 	drain     atomic.Bool
 	authFails *authFailures // failed API authentications per address
+
+	sockets      atomic.Int64 // open sockets of the WebSocket port, handshakes included
+	maxSockets   int          // the server-wide max_connections, resolved
+	socketWarned atomic.Int64 // when the last refusal for maxSockets was logged (unix ns)
 }
 
 // New builds a gateway for the apps in cfg.
@@ -127,6 +131,19 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	if g.metrics == nil {
 		g.metrics = metrics.New()
 	}
+	files := openFileLimit()
+	limit, err := socketLimit(cfg.MaxConnections, files)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.maxSockets = limit
+	if def, _ := socketLimit(0, files); limit > def {
+		g.log.Warn("max_connections leaves few open files to NATS and the API: accepts may fail with too many open files",
+			slog.Int("max_connections", limit), slog.Uint64("open_file_limit", files))
+	}
+	g.log.Info("websocket connection limit", slog.Int("max_connections", limit), slog.Uint64("open_file_limit", files))
+	g.metrics.Gauge("pushd_sockets", "Open sockets of the WebSocket port, handshakes included.", func() float64 { return float64(g.sockets.Load()) })
+	g.metrics.Gauge("pushd_sockets_max", "The most sockets the WebSocket port holds (max_connections).", func() float64 { return float64(g.maxSockets) })
 	table := newApps(cfg.Apps, nil, g.metrics)
 	g.apps.Store(&table)
 	g.hub.channelsChanged = func(appKey string, delta int) {

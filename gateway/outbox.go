@@ -3,7 +3,6 @@ package gateway
 import (
 	"errors"
 	"sync"
-	"time"
 
 	"github.com/lxzan/gws"
 )
@@ -13,7 +12,6 @@ import (
 const (
 	maxQueuedFrames = 4096
 	maxQueuedBytes  = 8 << 20
-	writeTimeout    = 10 * time.Second
 )
 
 // outbox is a socket's bounded write queue. A writer goroutine runs only
@@ -83,7 +81,6 @@ func (o *outbox) flush(ws *gws.Conn) {
 			o.closeCode = 0
 			o.mu.Unlock()
 			if closing && code != 0 {
-				_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 				_ = ws.WriteClose(code, []byte(msg))
 			}
 			return
@@ -91,7 +88,6 @@ func (o *outbox) flush(ws *gws.Conn) {
 		batch, o.q = o.q, batch[:0]
 		o.bytes = 0
 		o.mu.Unlock()
-		_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 		for i, f := range batch {
 			if err := ws.WriteMessage(gws.OpcodeText, f); err != nil {
 				// gws already closing (it is writing its close frame): leave

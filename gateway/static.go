@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"time"
 )
 
 // serveHTTPOnConn answers one plain HTTP request that reached the WebSocket
@@ -19,7 +18,6 @@ func serveHTTPOnConn(conn net.Conn, _ *bufio.Reader, r *http.Request, h http.Han
 	} else {
 		h.ServeHTTP(w, r)
 	}
-	_ = conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	var head bytes.Buffer
 	head.WriteString("HTTP/1.1 " + strconv.Itoa(w.status) + " " + http.StatusText(w.status) + "\r\n")
 	w.header.Set("Content-Length", strconv.Itoa(w.body.Len()))

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/lxzan/gws"
@@ -59,29 +59,47 @@ func (g *Gateway) ServeWebSocket(l net.Listener) error {
 		Recovery:           gws.Recovery, // a panic in a frame handler fails one socket, not the process
 	})
 	upgrader := srv.GetUpgrader()
+	var backoff time.Duration
 	for {
 		conn, err := l.Accept()
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond)
-				continue
+			if !acceptRetryable(err) {
+				return fmt.Errorf("accept websocket: %w", err)
 			}
-			return fmt.Errorf("accept websocket: %w", err)
+			// Out of files (or a timeout): wait, as net/http does, until
+			// sockets close, rather than end the listener.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			g.log.Warn("accept websocket", slog.Any("err", err), slog.Duration("retry_in", backoff))
+			time.Sleep(backoff)
+			continue
 		}
-		go g.serveConn(conn, upgrader, other)
+		backoff = 0
+		go g.serveConn(newWSConn(conn, &g.sockets), upgrader, other)
 	}
 }
 
+// acceptRetryable reports an accept error that passes: the process or the
+// system is out of files or buffers, or a deadline expired.
+func acceptRetryable(err error) bool {
+	var ne net.Error
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM) || errors.As(err, &ne) && ne.Timeout()
+}
+
 // serveConn reads the HTTP request of a new connection (within the
-// handshake timeout, against slowloris) and upgrades it.
-func (g *Gateway) serveConn(conn net.Conn, upgrader *gws.Upgrader, other http.Handler) {
+// handshake timeout, against slowloris, and within the head caps) and
+// upgrades it.
+func (g *Gateway) serveConn(conn *wsConn, upgrader *gws.Upgrader, other http.Handler) {
 	_ = conn.SetReadDeadline(time.Now().Add(handshakeTimeout))
 	br := bufio.NewReaderSize(conn, readBufferSize)
-	r, err := http.ReadRequest(br)
+	r, err := readHead(conn, br)
+	if errors.Is(err, errHeadTooLarge) {
+		refuseHead(conn)
+		return
+	}
 	if err != nil {
 		_ = conn.Close()
 		return
@@ -99,47 +117,6 @@ func (g *Gateway) serveConn(conn net.Conn, upgrader *gws.Upgrader, other http.Ha
 	// nothing may wrap ReadLoop, not even a deferred recover, or the stack
 	// of every idle socket doubles; third_party/gws/README.md).
 	go socket.ReadLoop()
-}
-
-// authorize runs during the upgrade: it checks the path, app and protocol
-// and records the verdict; the socket is always upgraded so that pusher-js
-// sees the close code.
-func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
-	s := ss.(*session)
-	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
-	if !ok || key == "" || strings.Contains(key, "/") {
-		s.code, s.msg = protocol.CodePathNotFound, "path not found: connect to /app/{app_key}; give new Push({url}) the server's address without a path"
-		return true
-	}
-	a := g.app(key)
-	switch {
-	case a == nil:
-		s.code, s.msg = protocol.CodeAppNotFound, "application does not exist: check that new Push({app_key}) matches an app's key in the server's config (apps[].key)"
-		return true
-	case a.Disabled:
-		s.code, s.msg = protocol.CodeAppDisabled, msgAppDisabled
-		return true
-	case !originAllowed(a.AllowedOrigins, r.Header.Get("Origin")):
-		s.code, s.msg = protocol.CodeUnauthorized, "origin not allowed: add this page's origin to the app's allowed_origins in the server's config"
-		return true
-	case g.drain.Load():
-		s.code, s.msg = protocol.CodeReconnect, msgShuttingDown
-		return true
-	}
-	if p := r.URL.Query().Get("protocol"); p != "" {
-		v, err := strconv.Atoi(p)
-		switch {
-		case err != nil:
-			s.code, s.msg = protocol.CodeInvalidVersion, "invalid protocol version: the protocol query parameter must be a number; use ?protocol=7"
-			return true
-		case v < 5 || v > 7:
-			s.code, s.msg = protocol.CodeUnsupportedProtocol, "unsupported protocol version "+itoa(v)+": use protocol 7 (pusher-js 7 or later, push.js)"
-			return true
-		}
-	}
-	s.app = a
-	s.resumable = strings.HasPrefix(r.URL.Query().Get("client"), "pushd")
-	return true
 }
 
 type wsHandler struct{ g *Gateway }
@@ -169,7 +146,6 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 }
 
 func refuse(ws *gws.Conn, code int, msg string) {
-	_ = ws.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_ = ws.WriteMessage(gws.OpcodeText, protocol.ErrorFrame(code, msg))
 	_ = ws.WriteClose(uint16(code), []byte(msg))
 }
@@ -231,16 +207,3 @@ func (c *client) seen() {
 type gwsLogger struct{ l *slog.Logger }
 
 func (l gwsLogger) Error(v ...any) { l.l.Warn("gws", slog.Any("msg", v)) }
-
-// originAllowed checks a WebSocket Origin against an app's list.
-func originAllowed(allowed []string, origin string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	for _, o := range allowed {
-		if o == "*" || strings.EqualFold(o, origin) {
-			return true
-		}
-	}
-	return false
-}
