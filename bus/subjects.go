@@ -19,6 +19,16 @@ func controlSubject(appTok, kind string) string {
 	return subjectRoot + "." + appTok + ".ctl." + kind
 }
 
+// Control message kinds (pushd.{app}.ctl.{kind}).
+const (
+	// ControlTerminate carries a user id whose connections every gateway
+	// closes (POST /apps/{id}/users/{user}/terminate_connections).
+	ControlTerminate = "terminate"
+	// ControlQuota carries "{node} {count}": API requests a gateway let
+	// through on the app's cluster-wide quota since its last report.
+	ControlQuota = "quota"
+)
+
 // streamName is the JetStream stream that stores one app's events.
 func streamName(appTok string) string { return "PUSHD_" + appTok }
 

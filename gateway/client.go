@@ -41,7 +41,7 @@ func (c *client) app() *app { return c.appPtr.Load() }
 
 // send queues a frame; a client that cannot keep up is disconnected.
 func (c *client) send(frame []byte) {
-	m := c.app().rt.m
+	m := c.app().Metrics
 	m.BytesOut.Add(float64(len(frame)))
 	if !c.out.push(c.ws, frame) {
 		m.SlowConsumers.Inc()

@@ -11,18 +11,18 @@ const connChannel = "#connections"
 // counts are as last flushed (every 50 ms), so simultaneous connects on
 // several gateways can overshoot by what arrives within that window.
 func (g *Gateway) admit(a *app) bool {
-	a.rt.connMu.Lock()
-	defer a.rt.connMu.Unlock()
+	a.ConnMu.Lock()
+	defer a.ConnMu.Unlock()
 	if a.MaxConnections > 0 && g.presence.SubscriptionCount(a.Key, connChannel) >= a.MaxConnections {
 		return false
 	}
-	g.presence.SetCount(a.Key, connChannel, int(a.rt.conns.Add(1)))
+	g.presence.SetCount(a.Key, connChannel, int(a.Conns.Add(1)))
 	return true
 }
 
 // release uncounts a closed connection of a.
 func (g *Gateway) release(a *app) {
-	a.rt.connMu.Lock()
-	defer a.rt.connMu.Unlock()
-	g.presence.SetCount(a.Key, connChannel, int(a.rt.conns.Add(-1)))
+	a.ConnMu.Lock()
+	defer a.ConnMu.Unlock()
+	g.presence.SetCount(a.Key, connChannel, int(a.Conns.Add(-1)))
 }

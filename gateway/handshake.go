@@ -106,7 +106,7 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 		s.code, s.msg = protocol.CodeReconnect, msgShuttingDown
 		return true
 	case g.sockets.Load() > int64(g.maxSockets):
-		a.rt.m.Reject("server_connections")
+		a.Metrics.Reject("server_connections")
 		g.warnSocketLimit()
 		s.code, s.msg = protocol.CodeOverQuota, "server is over its connection limit (max_connections): try again later, or raise max_connections and the open-file limit"
 		return true

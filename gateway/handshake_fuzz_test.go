@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/gateway/protocol"
 )
 
@@ -42,14 +43,13 @@ func FuzzHandshake(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	apps := newApps([]config.App{
+	table := apps.NewTable([]config.App{
 		{Key: "app-key", Secret: "s"},
 		{Key: "off-key", Secret: "s", Disabled: true},
 		{Key: "origin-key", Secret: "s", AllowedOrigins: []string{"https://good.example"}},
-	}, nil, nil)
+	}, nil)
 	f.Fuzz(func(t *testing.T, in []byte, full bool) {
-		g := &Gateway{log: slog.New(slog.DiscardHandler), maxSockets: 10}
-		g.apps.Store(&apps)
+		g := &Gateway{log: slog.New(slog.DiscardHandler), maxSockets: 10, apps: table}
 		if full {
 			g.sockets.Store(int64(g.maxSockets))
 		}

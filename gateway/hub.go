@@ -202,7 +202,7 @@ func (s *subscription) offer(d delivery) {
 	}
 	if s.wants(d, s.after.Load()) {
 		s.c.send(d.Frame)
-		s.c.app().rt.m.Delivered.Inc()
+		s.c.app().Metrics.Delivered.Inc()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/metrics"
 )
 
@@ -25,7 +26,7 @@ func fanoutHub(b testing.TB, n int) (*hub, []*client) {
 		b.Fatal(err)
 	}
 	h := newHub(bs, func(string, string, int) {})
-	a := &app{App: config.App{Key: "k"}, rt: &appRuntime{m: metrics.New().ForApp("k")}}
+	a := &app{App: config.App{Key: "k"}, Runtime: &apps.Runtime{Metrics: metrics.New().ForApp("k")}}
 	clients := make([]*client, n)
 	for i := range clients {
 		c := &client{socketID: "1." + strconv.Itoa(i)}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/metrics"
 )
 
@@ -23,7 +24,7 @@ func TestHubJoinWhenSubscribeFails(t *testing.T) {
 	bs.Close() // every Subscribe now fails
 	counts := map[string]int{}
 	h := newHub(bs, func(_, channel string, n int) { counts[channel] = n })
-	a := &app{App: config.App{Key: "k"}, rt: &appRuntime{m: metrics.New().ForApp("k")}}
+	a := &app{App: config.App{Key: "k"}, Runtime: &apps.Runtime{Metrics: metrics.New().ForApp("k")}}
 	c := &client{socketID: "1.1"}
 	c.appPtr.Store(a)
 	s, err := h.join(c, "k", "news")

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 
-	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/presence"
 )
@@ -57,8 +56,8 @@ func userIDString(raw json.RawMessage) (string, error) {
 // presenceData is the subscription_succeeded data of a presence channel:
 // the cluster's unique members, including the new one, and the presence
 // revision the list reflects.
-func (g *Gateway) presenceData(app, ch string, self presence.Member) (string, uint64) {
-	members, rev := g.presence.MembersAt(app, ch)
+func (f *frames) presenceData(app, ch string, self presence.Member) (string, uint64) {
+	members, rev := f.presence.MembersAt(app, ch)
 	found := false
 	for _, m := range members {
 		found = found || m.UserID == self.UserID
@@ -93,38 +92,4 @@ func appendInfo(b []byte, info json.RawMessage) []byte {
 		return append(b, "null"...)
 	}
 	return append(b, info...)
-}
-
-// MemberAdded tells local subscribers of a presence channel that a user's
-// first connection joined (presence.Listener).
-func (g *Gateway) MemberAdded(app, ch string, m presence.Member, by presence.Socket, rev uint64) {
-	if ch == onlineChannel {
-		g.watchlistChange(app, "online", m.UserID)
-		return
-	}
-	b := []byte(`{"user_id":`)
-	b = protocol.AppendJSONString(b, m.UserID)
-	b = append(b, `,"user_info":`...)
-	b = appendInfo(b, m.UserInfo)
-	b = append(b, '}')
-	exclude := ""
-	if by.Node == g.node {
-		exclude = by.ID // the joining socket has the list already
-	}
-	g.hub.deliver(delivery{Delivery: bus.Delivery{App: app, Channel: ch,
-		Frame: protocol.EventFrame("pusher_internal:member_added", ch, string(b), ""), Exclude: exclude}, rev: rev})
-	g.memberAddedHook(app, ch, m, rev)
-}
-
-// MemberRemoved tells local subscribers that a user's last connection left.
-func (g *Gateway) MemberRemoved(app, ch, userID string, rev uint64) {
-	if ch == onlineChannel {
-		g.watchlistChange(app, "offline", userID)
-		return
-	}
-	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)
-	b = append(b, '}')
-	g.hub.deliver(delivery{Delivery: bus.Delivery{App: app, Channel: ch,
-		Frame: protocol.EventFrame("pusher_internal:member_removed", ch, string(b), "")}, rev: rev})
-	g.memberRemovedHook(app, ch, userID, rev)
 }

@@ -69,13 +69,13 @@ func startTestNode(t *testing.T, url string, apps []config.App) *testNode {
 	}
 	cfg := config.Config{Apps: apps}
 	cfg.Defaults()
-	g, err = New(cfg, Deps{Node: node, Broker: b, Presence: tr, Logger: log})
+	runCtx, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	g, err = New(runCtx, cfg, Deps{Node: node, Broker: b, Presence: tr, Logger: log})
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
-	runCtx, stop := context.WithCancel(context.Background())
-	t.Cleanup(stop)
-	go tr.Run(runCtx, g)
+	go tr.Run(runCtx, g.Listener())
 	select {
 	case <-tr.Ready():
 	case <-ctx.Done():

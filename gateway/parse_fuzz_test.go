@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/pushd/pushd/config"
 )
 
 // FuzzParseMember feeds arbitrary presence channel_data: it never panics,
@@ -49,4 +51,10 @@ func FuzzParseUserData(f *testing.F) {
 			t.Fatalf("%d watched ids", len(ids))
 		}
 	})
+}
+
+func testApp() *app {
+	a := &app{App: config.App{Key: "k", Secret: "s"}}
+	a.Limits.Defaults()
+	return a
 }

@@ -74,35 +74,26 @@ type countState struct {
 	send    sync.Mutex
 }
 
-// CountChanged is told a channel's new subscriber count, all nodes
-// (presence.Listener): it queues the subscription_count webhook and the
-// client event to this node's subscribers.
-func (g *Gateway) CountChanged(app, ch string, count int, rev uint64) {
-	g.countHook(app, ch, count, rev)
-	g.noteCount(app, ch, count, true)
-}
-
 // counting reports whether a channel's subscribers get subscription counts:
 // its app has subscription counting on, and it is a public or private
 // channel (presence channels have member events; '#' channels are internal).
-func (g *Gateway) counting(app, ch string) bool {
-	a := g.app(app)
+func (r *reactions) counting(app, ch string) bool {
+	a := r.apps.Get(app)
 	if a == nil || !a.SubscriptionCounting() || strings.HasPrefix(ch, "#") {
 		return false
 	}
-	k := protocol.KindOf(ch)
-	return k == protocol.Public || k == protocol.Private || k == protocol.Encrypted
+	return protocol.KindOf(ch).HasSubscriptionCount()
 }
 
 // noteCount schedules a count frame for a channel with local subscribers:
 // changed after the cluster count changed to n, else for a subscriber that
 // just joined.
-func (g *Gateway) noteCount(app, ch string, n int, changed bool) {
-	if !g.counting(app, ch) || g.hub.each(app, ch, nil) == 0 {
+func (r *reactions) noteCount(app, ch string, n int, changed bool) {
+	if !r.counting(app, ch) || r.hub.each(app, ch, nil) == 0 {
 		return
 	}
 	k := chanKey{app, ch}
-	c := &g.subCounts
+	c := &r.counts
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	st := c.m[k]
@@ -119,18 +110,18 @@ func (g *Gateway) noteCount(app, ch string, n int, changed bool) {
 	} else {
 		st.fresh = true
 	}
-	g.armCount(k, st, at)
+	r.armCount(k, st, at)
 }
 
 // armCount makes the channel's timer run at at, unless it runs sooner. The
 // caller holds subCounts.mu.
-func (g *Gateway) armCount(k chanKey, st *countState, at time.Time) {
+func (r *reactions) armCount(k chanKey, st *countState, at time.Time) {
 	if !st.at.IsZero() && !st.at.After(at) {
 		return
 	}
 	st.at = at
 	if st.timer == nil {
-		st.timer = time.AfterFunc(time.Until(at), func() { g.fireCount(k, st) })
+		st.timer = time.AfterFunc(time.Until(at), func() { r.fireCount(k, st) })
 		return
 	}
 	st.timer.Reset(time.Until(at))
@@ -138,17 +129,17 @@ func (g *Gateway) armCount(k chanKey, st *countState, at time.Time) {
 
 // fireCount runs when a channel's timer expires: it sends what is due and
 // re-arms the timer for what has to wait, or forgets the channel.
-func (g *Gateway) fireCount(k chanKey, st *countState) {
-	every := countInterval(g.presence.SubscriptionCount(k.app, k.channel))
+func (r *reactions) fireCount(k chanKey, st *countState) {
+	every := countInterval(r.presence.SubscriptionCount(k.app, k.channel))
 	now := time.Now()
-	c := &g.subCounts
+	c := &r.counts
 	c.mu.Lock()
 	if c.m[k] != st || st.at.IsZero() || now.Before(st.at) {
 		c.mu.Unlock()
 		return // a run that re-arming the timer overtook
 	}
 	st.at = time.Time{}
-	if !g.counting(k.app, k.channel) || g.hub.each(k.app, k.channel, nil) == 0 {
+	if !r.counting(k.app, k.channel) || r.hub.each(k.app, k.channel, nil) == 0 {
 		delete(c.m, k)
 		c.mu.Unlock()
 		return
@@ -162,30 +153,30 @@ func (g *Gateway) fireCount(k chanKey, st *countState) {
 	if st.changed || now.Before(st.last.Add(every)) {
 		// A change waits for the interval to end, or the channel is kept
 		// until then so that the next change respects it.
-		g.armCount(k, st, st.last.Add(every))
+		r.armCount(k, st, st.last.Add(every))
 	} else {
 		delete(c.m, k)
 	}
 	c.mu.Unlock()
 	if all || fresh {
-		g.sendCount(k, st, all)
+		r.sendCount(k, st, all)
 	}
 }
 
 // sendCount sends the channel's current count to its local subscribers
 // that do not have it (all) or have had no count yet (!all). The count is
 // read under the channel's send lock, so frames never go back in time.
-func (g *Gateway) sendCount(k chanKey, st *countState, all bool) {
+func (r *reactions) sendCount(k chanKey, st *countState, all bool) {
 	st.send.Lock()
 	defer st.send.Unlock()
-	n := g.presence.SubscriptionCount(k.app, k.channel)
+	n := r.presence.SubscriptionCount(k.app, k.channel)
 	if n <= 0 {
 		return // the tracker has yet to see this node's subscribers; its change will come
 	}
 	data := `{"subscription_count":` + strconv.Itoa(n) + `}`
 	d := delivery{Delivery: bus.Delivery{App: k.app, Channel: k.channel,
 		Frame: protocol.EventFrame(countEvent, k.channel, data, "")}}
-	g.hub.each(k.app, k.channel, func(s *subscription) {
+	r.hub.each(k.app, k.channel, func(s *subscription) {
 		prev := s.counted.Load()
 		if prev == int64(n) || (!all && prev != 0) {
 			return

@@ -119,11 +119,11 @@ func watchlistIDs(raw []any) (ids []string, over bool) {
 
 // online marks a newly signed-in connection online and registers its
 // watchlist, answering with the watched users already online.
-func (g *Gateway) online(c *client, id string, watch []string) {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+func (f *frames) online(c *client, id string, watch []string) {
+	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
 	defer cancel()
-	if err := g.presence.Join(ctx, c.app().Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
-		g.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
+	if err := f.presence.Join(ctx, c.app().Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
+		f.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
 	}
 	c.mu.Lock()
 	c.watchlist = watch
@@ -131,11 +131,11 @@ func (g *Gateway) online(c *client, id string, watch []string) {
 	if len(watch) == 0 {
 		return
 	}
-	g.watchers.add(c.app().Key, watch, c)
+	f.watchers.add(c.app().Key, watch, c)
 	var on []string
-	for _, w := range watch {
-		if g.presence.Present(c.app().Key, onlineChannel, w) {
-			on = append(on, w)
+	for _, u := range watch {
+		if f.presence.Present(c.app().Key, onlineChannel, u) {
+			on = append(on, u)
 		}
 	}
 	if len(on) > 0 {
@@ -144,31 +144,31 @@ func (g *Gateway) online(c *client, id string, watch []string) {
 }
 
 // offline undoes online when a signed-in connection closes.
-func (g *Gateway) offline(c *client) {
+func (f *frames) offline(c *client) {
 	c.mu.Lock()
 	id, watch := c.userID, c.watchlist
 	c.mu.Unlock()
 	if id == "" {
 		return
 	}
-	g.watchers.remove(c.app().Key, watch, c)
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	f.watchers.remove(c.app().Key, watch, c)
+	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
 	defer cancel()
-	if err := g.presence.Leave(ctx, c.app().Key, onlineChannel, c.socketID); err != nil {
-		g.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
+	if err := f.presence.Leave(ctx, c.app().Key, onlineChannel, c.socketID); err != nil {
+		f.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
 	}
 }
 
-// watchlistChange tells the local watchers of userID that it came online or
-// went offline anywhere in the cluster.
-func (g *Gateway) watchlistChange(app, name, userID string) {
-	cs := g.watchers.of(app, userID)
+// tell sends the local watchers of userID that it came online or went
+// offline (name) anywhere in the cluster.
+func (w *watchers) tell(app, name, userID string) {
+	cs := w.of(app, userID)
 	if len(cs) == 0 {
 		return
 	}
-	f := watchlistFrame(name, []string{userID})
+	frame := watchlistFrame(name, []string{userID})
 	for _, c := range cs {
-		c.send(f)
+		c.send(frame)
 	}
 }
 

@@ -131,12 +131,12 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	}
 	a := s.app
 	if !g.admit(a) {
-		a.rt.m.Reject("connection_quota")
+		a.Metrics.Reject("connection_quota")
 		refuse(ws, protocol.CodeOverQuota, "application is over its connection quota (max_connections "+itoa(a.MaxConnections)+"): raise it in the server's config")
 		return
 	}
-	a.rt.m.Connections.Inc()
-	a.rt.m.ConnectionsOpened.Inc()
+	a.Metrics.Connections.Inc()
+	a.Metrics.ConnectionsOpened.Inc()
 	c := &client{gw: g, ws: ws, socketID: g.newSocketID(), opened: time.Now().UnixNano(), resumable: s.resumable}
 	c.appPtr.Store(a)
 	c.lastSeen.Store(c.opened)
@@ -158,15 +158,8 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	c.closed.Store(true)
 	h.g.clients.remove(c)
 	h.g.release(c.app())
-	c.app().rt.m.Connections.Dec()
-	c.mu.Lock()
-	subs := c.subs
-	c.subs = nil
-	c.mu.Unlock()
-	for ch, sub := range subs {
-		h.g.drop(c, ch, sub)
-	}
-	h.g.offline(c)
+	c.app().Metrics.Connections.Dec()
+	h.g.frames.closed(c)
 }
 
 func (h wsHandler) OnPing(ws *gws.Conn, payload []byte) {
@@ -189,12 +182,12 @@ func (h wsHandler) OnMessage(ws *gws.Conn, m *gws.Message) {
 		return
 	}
 	c.seen()
-	c.app().rt.m.BytesIn.Add(float64(m.Data.Len()))
+	c.app().Metrics.BytesIn.Add(float64(m.Data.Len()))
 	if m.Opcode != gws.OpcodeText {
 		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported: send each message as a JSON text frame")
 		return
 	}
-	h.g.handleFrame(c, m.Bytes())
+	h.g.frames.handle(c, m.Bytes())
 }
 
 // seen records activity from the client.

@@ -14,13 +14,15 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
+	"github.com/pushd/pushd/gateway/api"
+	"github.com/pushd/pushd/gateway/apps"
+	"github.com/pushd/pushd/gateway/console"
 	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
@@ -31,24 +33,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "pushd:", err)
 		os.Exit(1)
 	}
-}
-
-// appTable is the current apps by key, shared with the webhook dispatcher.
-type appTable struct {
-	p atomic.Pointer[map[string]config.App]
-}
-
-func (t *appTable) set(list []config.App) {
-	m := make(map[string]config.App, len(list))
-	for _, a := range list {
-		m[a.Key] = a
-	}
-	t.p.Store(&m)
-}
-
-func (t *appTable) get(key string) (config.App, bool) {
-	a, ok := (*t.p.Load())[key]
-	return a, ok
 }
 
 func run(args []string) error {
@@ -80,28 +64,34 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	var apps appTable
-	apps.set(cfg.Apps)
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: apps.get, State: tracker, Logger: log, Replicas: b.Replicas()})
+	m := metrics.New()
+	table := apps.NewTable(cfg.Apps, m)
+	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas()})
 	if err != nil {
 		return err
 	}
-	m := metrics.New()
 	observe(m, b, tracker, hooks)
-	gw, err = gateway.New(cfg, gateway.Deps{Node: node, Broker: b, Presence: tracker, Webhooks: hooks,
+	// runCtx outlives the signal: the shutdown below still needs NATS, and
+	// cancels it last.
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	gw, err = gateway.New(runCtx, cfg, gateway.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, Webhooks: hooks,
 		Static: staticFiles(), Metrics: m, Logger: log})
 	if err != nil {
 		return err
 	}
-	runCtx, cancelRun := context.WithCancel(context.Background())
-	defer cancelRun()
+	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, Draining: gw.Draining,
+		AuthFailuresPerSec: cfg.APIAuthFailuresPerSec, Metrics: m, Logger: log})
+	if err != nil {
+		return err
+	}
 	go func() {
 		if err := hooks.Run(runCtx); err != nil {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
 	}()
 	go func() {
-		if err := tracker.Run(runCtx, gw); err != nil {
+		if err := tracker.Run(runCtx, gw.Listener()); err != nil {
 			log.Error("presence watcher stopped", slog.Any("err", err))
 		}
 	}()
@@ -139,7 +129,11 @@ func run(args []string) error {
 		wsLn.Close()
 		return fmt.Errorf("api listener: %w", err)
 	}
-	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	mux := http.NewServeMux()
+	apiSrv.Register(mux)
+	console.New(console.Deps{Node: node, Apps: table, Local: gw, Presence: tracker, Broker: b, Trigger: apiSrv.Trigger,
+		Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret}).Register(mux)
+	api := &http.Server{Handler: apiSrv.Handler(mux, staticFiles()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute} // no WriteTimeout: the console streams events
 	errc := make(chan error, 2)
 	go func() { errc <- gw.ServeWebSocket(wsLn) }()
@@ -149,6 +143,7 @@ func run(args []string) error {
 		}
 	}()
 	go gw.Run(runCtx)
+	go apiSrv.Run(runCtx)
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
@@ -168,7 +163,7 @@ func run(args []string) error {
 			}
 			done = true
 		case <-hup:
-			reload(ctx, args, log, b, gw, &apps, tlsCerts)
+			reload(ctx, args, log, b, gw, tlsCerts)
 		}
 	}
 	stop()
@@ -207,7 +202,7 @@ func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
 // reload re-reads the configuration (SIGHUP): apps and their limits change
 // without dropping connections, and the TLS certificate is re-read.
 // Listener addresses and NATS settings need a restart.
-func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, apps *appTable, tlsCerts *certs) {
+func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, tlsCerts *certs) {
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
@@ -219,7 +214,6 @@ func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw
 		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))
 		return
 	}
-	apps.set(cfg.Apps)
 	gw.Reload(cfg.Apps)
 	log.Info("configuration reloaded", slog.Int("apps", len(cfg.Apps)))
 }

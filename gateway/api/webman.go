@@ -1,4 +1,4 @@
-package gateway
+package api
 
 import (
 	"net/http"
@@ -36,15 +36,15 @@ func containsString(list []string, s string) bool {
 
 // webmanChannel answers GET /channels/{c}: {"occupied":…} then the
 // requested counts in the order asked.
-func (g *Gateway) webmanChannel(w http.ResponseWriter, req apiRequest, ch string) {
+func (s *Server) webmanChannel(w http.ResponseWriter, req request, ch string) {
 	a := req.app
-	subs := g.presence.SubscriptionCount(a.Key, ch)
+	subs := s.presence.SubscriptionCount(a.Key, ch)
 	b := []byte(`{"occupied":`)
 	b = strconv.AppendBool(b, subs > 0)
 	for _, f := range webmanInfo(req.r.URL.Query().Get("info")) {
 		n := subs
 		if f == "user_count" {
-			n = g.presence.UserCount(a.Key, ch)
+			n = s.presence.UserCount(a.Key, ch)
 		}
 		b = append(b, `,"`...)
 		b = append(b, f...)
@@ -60,15 +60,15 @@ func (g *Gateway) webmanChannel(w http.ResponseWriter, req apiRequest, ch string
 // webmanChannels answers GET /channels: every occupied channel (after
 // filter_by_prefix), with subscription_count when asked; webman's server
 // has no user_count here.
-func (g *Gateway) webmanChannels(w http.ResponseWriter, req apiRequest) {
+func (s *Server) webmanChannels(w http.ResponseWriter, req request) {
 	q := req.r.URL.Query()
 	withCount := containsString(webmanInfo(q.Get("info")), "subscription_count")
-	names, _ := g.presence.Channels(req.app.Key, q.Get("filter_by_prefix"))
+	names, _ := s.presence.Channels(req.app.Key, q.Get("filter_by_prefix"))
 	chans := make(map[string]any, len(names))
 	for _, ch := range names {
 		info := map[string]int{}
 		if withCount {
-			info["subscription_count"] = g.presence.SubscriptionCount(req.app.Key, ch)
+			info["subscription_count"] = s.presence.SubscriptionCount(req.app.Key, ch)
 		}
 		chans[ch] = info
 	}
@@ -77,10 +77,10 @@ func (g *Gateway) webmanChannels(w http.ResponseWriter, req apiRequest) {
 
 // webmanUsers answers GET /channels/{c}/users: a bare array of {"id":…},
 // ids typed as webman's server types them, [] outside presence channels.
-func (g *Gateway) webmanUsers(w http.ResponseWriter, req apiRequest, ch string) {
+func (s *Server) webmanUsers(w http.ResponseWriter, req request, ch string) {
 	users := []map[string]any{}
 	if protocol.KindOf(ch) == protocol.Presence {
-		for _, m := range g.presence.Members(req.app.Key, ch) {
+		for _, m := range s.presence.Members(req.app.Key, ch) {
 			users = append(users, map[string]any{"id": protocol.WebmanUserID(m.UserID)})
 		}
 	}

@@ -1,10 +1,13 @@
-package gateway
+package api
 
 import (
+	"context"
 	"log/slog"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pushd/pushd/bus"
 )
 
 // The API quota (api_requests_per_second) is cluster-wide without a NATS
@@ -15,46 +18,50 @@ import (
 // buckets follow the cluster's use. What several gateways let through
 // within one interval, before hearing of each other, can exceed the quota:
 // at most one interval's worth of refill per gateway.
-const (
-	quotaReportInterval = 100 * time.Millisecond
-	controlQuota        = "quota"
-)
+const quotaReportInterval = 100 * time.Millisecond
 
-// countAPIRequest notes a request let through on a's quota for the next
-// report.
-func (g *Gateway) countAPIRequest(a *app) {
-	if a.APIRequestsPerSec > 0 {
-		a.rt.apiUnreported.Add(1)
+// Run reports this node's use of the API quotas to the other gateways
+// every quotaReportInterval until ctx ends.
+func (s *Server) Run(ctx context.Context) {
+	t := time.NewTicker(quotaReportInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.reportQuota()
+		}
 	}
 }
 
 // reportQuota tells the other gateways what this node let through since the
 // last report: "{node} {count}" on the app's quota control subject.
-func (g *Gateway) reportQuota() {
-	for key, a := range *g.apps.Load() {
-		n := a.rt.apiUnreported.Swap(0)
+func (s *Server) reportQuota() {
+	for key, a := range s.apps.All() {
+		n := a.APIUnreported.Swap(0)
 		if n == 0 {
 			continue
 		}
-		msg := g.node + " " + strconv.FormatInt(n, 10)
-		if err := g.broker.PublishControl(key, controlQuota, []byte(msg)); err != nil {
-			a.rt.apiUnreported.Add(n) // told next time
-			g.log.Debug("api quota report", slog.String("app", key), slog.Any("err", err))
+		msg := s.node + " " + strconv.FormatInt(n, 10)
+		if err := s.broker.PublishControl(key, bus.ControlQuota, []byte(msg)); err != nil {
+			a.APIUnreported.Add(n) // told next time
+			s.log.Debug("api quota report", slog.String("app", key), slog.Any("err", err))
 		}
 	}
 }
 
 // quotaReported charges another gateway's requests to the app's bucket.
-func (g *Gateway) quotaReported(appKey string, data []byte) {
+func (s *Server) quotaReported(appKey string, data []byte) {
 	node, count, ok := strings.Cut(string(data), " ")
-	if !ok || node == g.node {
+	if !ok || node == s.node {
 		return
 	}
 	n, err := strconv.Atoi(count)
-	a := g.app(appKey)
+	a := s.apps.Get(appKey)
 	if err != nil || n <= 0 || a == nil {
 		return
 	}
-	a.rt.api.Charge(time.Now(), a.APIRequestsPerSec, n)
-	a.rt.m.APIRemote.Add(float64(n))
+	a.API.Charge(time.Now(), a.APIRequestsPerSec, n)
+	a.Metrics.APIRemote.Add(float64(n))
 }

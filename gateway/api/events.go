@@ -1,16 +1,15 @@
-package gateway
+package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/gateway/protocol"
 )
 
@@ -60,7 +59,7 @@ type prepared struct {
 }
 
 // prepare validates one event and encodes its frame for every channel.
-func (g *Gateway) prepare(a *app, e eventBody) (prepared, error) {
+func (s *Server) prepare(a *apps.App, e eventBody) (prepared, error) {
 	channels := e.Channels
 	if e.Channel != "" {
 		if len(channels) > 0 {
@@ -85,7 +84,7 @@ func (g *Gateway) prepare(a *app, e eventBody) (prepared, error) {
 		return prepared{}, badRequest(err.Error())
 	}
 	if len(data) > a.MaxEventBytes {
-		return prepared{}, &apiError{http.StatusRequestEntityTooLarge, "event data is " + itoa(len(data)) + " bytes, the limit is " + itoa(a.MaxEventBytes)}
+		return prepared{}, &Error{http.StatusRequestEntityTooLarge, "event data is " + itoa(len(data)) + " bytes, the limit is " + itoa(a.MaxEventBytes)}
 	}
 	if e.SocketID != "" && !protocol.ValidSocketID(e.SocketID) {
 		return prepared{}, badRequest("invalid socket_id")
@@ -109,60 +108,64 @@ func (g *Gateway) prepare(a *app, e eventBody) (prepared, error) {
 	return p, nil
 }
 
-func (g *Gateway) store(ctx context.Context, a *app, out []bus.Outgoing) error {
-	if err := g.broker.Ready(); err != nil {
+// Trigger stores the event in body (the JSON of one /events request) for
+// app a, as the API would; the console's form uses it.
+func (s *Server) Trigger(ctx context.Context, a *apps.App, body []byte) error {
+	var e eventBody
+	if err := decodeStrict(body, &e); err != nil {
+		return err
+	}
+	p, err := s.prepare(a, e)
+	if err != nil {
+		return err
+	}
+	return s.store(ctx, a, p.out)
+}
+
+// store publishes events and waits until JetStream stored every one.
+func (s *Server) store(ctx context.Context, a *apps.App, out []bus.Outgoing) error {
+	if err := s.broker.Ready(); err != nil {
 		// Fail fast: an event that cannot be stored is never answered 200.
-		return &apiError{http.StatusServiceUnavailable, "event store unavailable (" + err.Error() + "), try again"}
+		return &Error{http.StatusServiceUnavailable, "event store unavailable (" + err.Error() + "), try again"}
 	}
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
-	if _, err := g.broker.Publish(ctx, a.Key, out...); err != nil {
-		g.log.Error("store events", slog.String("app", a.Key), slog.Any("err", err))
+	if _, err := s.broker.Publish(ctx, a.Key, out...); err != nil {
+		s.log.Error("store events", slog.String("app", a.Key), slog.Any("err", err))
 		if errors.Is(err, bus.ErrStorage) {
 			// A known storage failure (a full disk): say which.
-			return &apiError{http.StatusServiceUnavailable, "the event could not be stored (" + err.Error() + "), try again"}
+			return &Error{http.StatusServiceUnavailable, "the event could not be stored (" + err.Error() + "), try again"}
 		}
-		return &apiError{http.StatusServiceUnavailable, "the event could not be stored, try again"}
+		return &Error{http.StatusServiceUnavailable, "the event could not be stored, try again"}
 	}
-	a.rt.m.APIEvents.Add(float64(len(out)))
+	a.Metrics.APIEvents.Add(float64(len(out)))
 	return nil
 }
 
 // channelInfo answers the info attributes of one channel.
-func (g *Gateway) channelInfo(a *app, ch string, attrs map[string]bool) map[string]any {
+func (s *Server) channelInfo(a *apps.App, ch string, attrs map[string]bool) map[string]any {
 	m := map[string]any{}
 	if attrs["subscription_count"] {
-		m["subscription_count"] = g.presence.SubscriptionCount(a.Key, ch)
+		m["subscription_count"] = s.presence.SubscriptionCount(a.Key, ch)
 	}
 	if attrs["user_count"] {
-		m["user_count"] = g.presence.UserCount(a.Key, ch)
+		m["user_count"] = s.presence.UserCount(a.Key, ch)
 	}
 	return m
 }
 
-func decodeStrict(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return badRequest("invalid JSON body: " + err.Error())
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("invalid JSON body: data after the JSON value")
-	}
-	return nil
-}
-
-func (g *Gateway) apiEvents(w http.ResponseWriter, req apiRequest) {
+func (s *Server) events(w http.ResponseWriter, req request) {
 	var e eventBody
 	if err := decodeStrict(req.body, &e); err != nil {
-		writeAPIError(w, err)
+		WriteErr(w, err)
 		return
 	}
-	p, err := g.prepare(req.app, e)
+	p, err := s.prepare(req.app, e)
 	if err == nil {
-		err = g.store(req.r.Context(), req.app, p.out)
+		err = s.store(req.r.Context(), req.app, p.out)
 	}
 	if err != nil {
-		writeAPIError(w, err)
+		WriteErr(w, err)
 		return
 	}
 	if len(p.info) == 0 {
@@ -171,17 +174,17 @@ func (g *Gateway) apiEvents(w http.ResponseWriter, req apiRequest) {
 	}
 	chans := map[string]any{}
 	for _, ch := range p.chans {
-		chans[ch] = g.channelInfo(req.app, ch, p.info)
+		chans[ch] = s.channelInfo(req.app, ch, p.info)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"channels": chans})
 }
 
-func (g *Gateway) apiBatchEvents(w http.ResponseWriter, req apiRequest) {
+func (s *Server) batchEvents(w http.ResponseWriter, req request) {
 	var body struct {
 		Batch []eventBody `json:"batch"`
 	}
 	if err := decodeStrict(req.body, &body); err != nil {
-		writeAPIError(w, err)
+		WriteErr(w, err)
 		return
 	}
 	a := req.app
@@ -201,20 +204,20 @@ func (g *Gateway) apiBatchEvents(w http.ResponseWriter, req apiRequest) {
 			writeError(w, http.StatusBadRequest, "batch item "+itoa(i)+": use channel, not channels")
 			return
 		}
-		p, err := g.prepare(a, e)
+		p, err := s.prepare(a, e)
 		if err != nil {
-			if ae, ok := err.(*apiError); ok {
-				ae.msg = "batch item " + itoa(i) + ": " + ae.msg
+			if ae, ok := err.(*Error); ok {
+				ae.Msg = "batch item " + itoa(i) + ": " + ae.Msg
 			}
-			writeAPIError(w, err)
+			WriteErr(w, err)
 			return
 		}
 		preps[i] = p
 		all = append(all, p.out...)
 		anyInfo = anyInfo || len(p.info) > 0
 	}
-	if err := g.store(req.r.Context(), a, all); err != nil {
-		writeAPIError(w, err)
+	if err := s.store(req.r.Context(), a, all); err != nil {
+		WriteErr(w, err)
 		return
 	}
 	if !anyInfo {
@@ -223,7 +226,7 @@ func (g *Gateway) apiBatchEvents(w http.ResponseWriter, req apiRequest) {
 	}
 	out := make([]map[string]any, len(preps))
 	for i, p := range preps {
-		out[i] = g.channelInfo(a, p.chans[0], p.info)
+		out[i] = s.channelInfo(a, p.chans[0], p.info)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"batch": out})
 }

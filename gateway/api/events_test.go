@@ -1,20 +1,21 @@
-package gateway
+package api
 
 import (
 	"encoding/json"
 	"testing"
 
 	"github.com/pushd/pushd/config"
+	"github.com/pushd/pushd/gateway/apps"
 )
 
-func testApp() *app {
-	a := &app{App: config.App{Key: "k", Secret: "s"}}
+func testApp() *apps.App {
+	a := &apps.App{App: config.App{Key: "k", Secret: "s"}}
 	a.Limits.Defaults()
 	return a
 }
 
 func TestPrepareEvent(t *testing.T) {
-	g := &Gateway{}
+	s := &Server{}
 	a := testApp()
 	cases := []struct {
 		body   string
@@ -40,10 +41,10 @@ func TestPrepareEvent(t *testing.T) {
 		if err := decodeStrict([]byte(tc.body), &e); err != nil {
 			t.Fatalf("%s: decode: %v", tc.body, err)
 		}
-		_, err := g.prepare(a, e)
+		_, err := s.prepare(a, e)
 		got := 0
-		if ae, ok := err.(*apiError); ok {
-			got = ae.status
+		if ae, ok := err.(*Error); ok {
+			got = ae.Status
 		} else if err != nil {
 			t.Fatalf("%s: unexpected error type %T %v", tc.body, err, err)
 		}
@@ -53,7 +54,7 @@ func TestPrepareEvent(t *testing.T) {
 	}
 	for _, body := range []string{`{"name":"e","channel":"c","data":"x"}garbage`, `{"name":"e","channel":"c","data":"x"} {}`, `{"name":"e","channel":"c","data":"x"}]`} {
 		var e eventBody
-		if err := decodeStrict([]byte(body), &e); err == nil || err.(*apiError).status != 400 {
+		if err := decodeStrict([]byte(body), &e); err == nil || err.(*Error).Status != 400 {
 			t.Errorf("%s: %v, want 400 (data after the JSON value)", body, err)
 		}
 	}
@@ -64,7 +65,7 @@ func TestPrepareEvent(t *testing.T) {
 	big := `{"name":"e","channel":"c","data":"` + string(bytesOf('a', 10241)) + `"}`
 	var e eventBody
 	decodeStrict([]byte(big), &e)
-	if _, err := g.prepare(a, e); err == nil || err.(*apiError).status != 413 {
+	if _, err := s.prepare(a, e); err == nil || err.(*Error).Status != 413 {
 		t.Fatalf("10241-byte data: %v, want 413", err)
 	}
 }
@@ -87,16 +88,16 @@ func FuzzPrepareEvent(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	g := &Gateway{}
+	s := &Server{}
 	a := testApp()
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var e eventBody
 		if decodeStrict(body, &e) != nil {
 			return
 		}
-		p, err := g.prepare(a, e)
+		p, err := s.prepare(a, e)
 		if err != nil {
-			if _, ok := err.(*apiError); !ok {
+			if _, ok := err.(*Error); !ok {
 				t.Fatalf("error of type %T: %v", err, err)
 			}
 			return

@@ -1,0 +1,243 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
+)
+
+// A subscription goes through four steps, each a function below: authorise
+// (the channel name, its signature, the presence member and the limits),
+// join (the hub, and the presence bucket for a member), confirm
+// (subscription_succeeded with the member list or the stream position), and
+// catch up (a resume from the stream or a cache channel's last event). The
+// subscription holds its deliveries until it has caught up, so a client
+// never sees an event before subscription_succeeded, nor one twice.
+
+// refusal is why a subscription is refused: the subscription_error to send.
+type refusal struct {
+	typ    string
+	msg    string
+	status int
+}
+
+// subscribe handles pusher:subscribe.
+func (f *frames) subscribe(c *client, fr protocol.Frame) {
+	var d protocol.SubscribeData
+	if err := protocol.DecodeData(fr.Data, &d); err != nil {
+		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error()+": data must be {\"channel\"} plus the auth endpoint's auth and channel_data")
+		return
+	}
+	a, ch := c.app(), d.Channel
+	member, no := f.authorise(c, d)
+	if no != nil {
+		f.refuse(c, ch, no)
+		return
+	}
+	c.mu.Lock()
+	_, already := c.subs[ch]
+	full := len(c.subs) >= a.MaxChannelsPerSocket
+	c.mu.Unlock()
+	if already {
+		c.send(protocol.SubscriptionSucceeded(ch, ""))
+		return
+	}
+	if full {
+		f.refuse(c, ch, &refusal{"LimitReached", "too many channels on this connection (max_channels_per_socket " + itoa(a.MaxChannelsPerSocket) + "): unsubscribe from channels no longer needed", 429})
+		return
+	}
+	// A Pushd client learns the stream position to resume from should the
+	// link drop before this channel's first event. It is read before the
+	// join, so every event the subscription receives is newer.
+	var position uint64
+	if c.resumable && d.Resume == 0 {
+		ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
+		position, _ = f.broker.LastSeq(ctx, a.Key)
+		cancel()
+	}
+	s, err := f.join(c, ch, member)
+	if err != nil {
+		f.log.Error("subscribe failed", slog.String("app", a.Key), slog.String("socket_id", c.socketID), slog.String("channel", ch), slog.Any("err", err))
+		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe (its message store did not answer): subscribe again in a moment", 503))
+		return
+	}
+	if !f.register(c, ch, s) {
+		return
+	}
+	f.confirm(c, ch, s, member, position)
+	s.release(f.catchUp(c, ch, d))
+	f.reactions.noteCount(a.Key, ch, 0, false)
+}
+
+// authorise checks that c may subscribe to the channel of d: a valid name,
+// the app's signature for a private or presence channel (or the signed-in
+// user for its own #server-to-user- channel), and for a presence channel a
+// valid member that fits. It returns the member of a presence channel.
+func (f *frames) authorise(c *client, d protocol.SubscribeData) (*presence.Member, *refusal) {
+	a, ch := c.app(), d.Channel
+	if err := protocol.ValidateChannel(ch, a.MaxChannelNameLength); err != nil {
+		return nil, &refusal{"InvalidChannel", "invalid channel name: " + err.Error() + ": use at most " + itoa(a.MaxChannelNameLength) + " characters of A-Z a-z 0-9 _ - = @ , . ;", 400}
+	}
+	switch kind := protocol.KindOf(ch); {
+	case kind == protocol.ServerToUser:
+		if u := c.user(); u == "" || ch != protocol.ServerToUserPrefix+u {
+			return nil, &refusal{"AuthError", "#server-to-user- channels are for the signed-in user: sign in first, then subscribe to #server-to-user-{your user id}", 401}
+		}
+	case kind.NeedsAuth():
+		channelData := ""
+		if kind == protocol.Presence {
+			channelData = d.ChannelData
+		}
+		want := protocol.ChannelAuth(a.Key, a.Secret, c.socketID, ch, channelData)
+		if err := protocol.VerifyAuth(d.Auth, want); err != nil {
+			a.Metrics.Reject("auth")
+			return nil, &refusal{"AuthError", "invalid auth for " + ch + ": " + authMismatch(d.Auth, a.Key, channelSigned(kind)), 401}
+		}
+	}
+	if protocol.KindOf(ch) != protocol.Presence {
+		return nil, nil
+	}
+	m, typ, err := parseMember(a, d.ChannelData)
+	if err != nil {
+		return nil, &refusal{typ, err.Error(), 400}
+	}
+	if !f.presence.Present(a.Key, ch, m.UserID) && f.presence.UserCount(a.Key, ch) >= a.MaxPresenceMembers {
+		return nil, &refusal{"LimitReached", "presence channel is full (max_presence_members " + itoa(a.MaxPresenceMembers) + "): raise the limit in the server's config or use more channels", 429}
+	}
+	return &m, nil
+}
+
+// refuse sends a subscription_error and logs the refusal (at most
+// refusalLogs lines a second per node, so a flood cannot flood the log;
+// never a secret or a signature).
+func (f *frames) refuse(c *client, ch string, r *refusal) {
+	c.send(protocol.SubscriptionError(ch, r.typ, r.msg, r.status))
+	if f.refusals.Take(time.Now(), refusalLogs).OK {
+		f.log.Info("subscription refused", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID),
+			slog.String("channel", truncate(ch, 200)), slog.String("type", r.typ), slog.Int("status", r.status), slog.String("reason", r.msg))
+	}
+}
+
+// refusalLogs is how many refused subscriptions a node logs a second.
+const refusalLogs = 10
+
+// join adds c to the channel's local subscribers (held) and, for a
+// presence member, to the cluster's members.
+func (f *frames) join(c *client, ch string, member *presence.Member) (*subscription, error) {
+	a := c.app()
+	s, err := f.hub.join(c, a.Key, ch)
+	if err != nil || member == nil {
+		return s, err
+	}
+	s.userID = member.UserID
+	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
+	defer cancel()
+	if err := f.presence.Join(ctx, a.Key, ch, c.socketID, *member); err != nil {
+		f.hub.leave(c, a.Key, ch)
+		return nil, err
+	}
+	return s, nil
+}
+
+// register records the subscription on the client; a client that closed
+// meanwhile has it dropped at once (false).
+func (f *frames) register(c *client, ch string, s *subscription) bool {
+	c.mu.Lock()
+	if c.closed.Load() {
+		c.mu.Unlock()
+		f.drop(c, ch, s)
+		return false
+	}
+	if c.subs == nil {
+		c.subs = map[string]*subscription{}
+	}
+	c.subs[ch] = s
+	c.mu.Unlock()
+	if protocol.KindOf(ch).NeedsAuth() {
+		c.authorized.Store(true)
+	}
+	c.app().Metrics.Subscriptions.Inc()
+	return true
+}
+
+// confirm sends subscription_succeeded: with the member list on a presence
+// channel, with the stream position for a Pushd client.
+func (f *frames) confirm(c *client, ch string, s *subscription, member *presence.Member, position uint64) {
+	succeeded := ""
+	if member != nil {
+		var rev uint64
+		succeeded, rev = f.presenceData(c.app().Key, ch, *member)
+		s.memberAfter.Store(rev)
+	}
+	c.send(protocol.WithSeq(protocol.SubscriptionSucceeded(ch, succeeded), position))
+}
+
+// catchUp sends what the subscriber missed or is owed before live events:
+// the stored events after its resume position, or a cache channel's last
+// event. It returns the sequence of the last event sent.
+func (f *frames) catchUp(c *client, ch string, d protocol.SubscribeData) uint64 {
+	switch {
+	case d.Resume > 0:
+		return f.replay(c, ch, d.Resume, d.ResumeSocket)
+	case protocol.IsCache(ch):
+		return f.sendCached(c, ch)
+	}
+	return 0
+}
+
+// sendCached sends a cache channel's last event, or pusher:cache_miss, and
+// returns the sequence of what it sent.
+func (f *frames) sendCached(c *client, ch string) uint64 {
+	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
+	defer cancel()
+	last, err := f.broker.Last(ctx, c.app().Key, ch)
+	if err == nil && time.Since(last.Time) < c.app().CacheTTL {
+		c.send(protocol.WithSeq(last.Frame, last.Seq))
+		return last.Seq
+	}
+	if err != nil && !errors.Is(err, bus.ErrNotFound) {
+		f.log.Error("read cache", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
+	}
+	c.send(protocol.CacheMiss(ch))
+	f.webhooks.Report(c.app().Key, webhook.Event{Name: webhook.CacheMiss, Channel: ch}, f.uniqueID("cache_miss", c.socketID))
+	return 0
+}
+
+// maxReplay bounds one resume; a client further behind refetches its state.
+const maxReplay = 10000
+
+// replay sends a resuming subscriber the stored events of ch after seq from,
+// in order, or pusher:recovery_failed when the stream no longer holds all of
+// them. It returns the last sequence sent.
+func (f *frames) replay(c *client, ch string, from uint64, oldSocket string) uint64 {
+	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
+	defer cancel()
+	first, err := f.broker.FirstSeq(ctx, c.app().Key)
+	if err != nil || first > from+1 {
+		c.send(protocol.RecoveryFailed(ch))
+		return 0
+	}
+	evs, err := f.broker.After(ctx, c.app().Key, ch, from, 0, maxReplay+1)
+	if err != nil || len(evs) > maxReplay {
+		if err != nil {
+			f.log.Error("resume", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
+		}
+		c.send(protocol.RecoveryFailed(ch))
+		return 0
+	}
+	last := from
+	for _, e := range evs {
+		last = e.Seq
+		if e.Exclude != "" && (e.Exclude == oldSocket || e.Exclude == c.socketID) {
+			continue
+		}
+		c.send(protocol.WithSeq(e.Frame, e.Seq))
+	}
+	return last
+}
