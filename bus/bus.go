@@ -80,7 +80,8 @@ type Bus struct {
 	handler Handler
 
 	shards    []*shard
-	done      chan struct{} // closed by Close: shards stop
+	done      chan struct{}   // closed by Close: shards stop
+	ctx       context.Context // the bus's own reads (gap fills, confirmations); Close ends it
 	stop      context.CancelFunc
 	store     *storage
 	closeOnce sync.Once
@@ -173,9 +174,8 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		}
 	}
 	b.store = newStorage(b)
-	var bg context.Context
-	bg, b.stop = context.WithCancel(context.WithoutCancel(ctx))
-	go b.store.run(bg)
+	b.ctx, b.stop = context.WithCancel(context.WithoutCancel(ctx))
+	go b.store.run(b.ctx)
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
 		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
@@ -231,6 +231,9 @@ func (b *Bus) Close() {
 }
 
 func (b *Bus) close() {
+	if b.stop != nil {
+		b.stop() // reads in flight end now, not at their timeouts
+	}
 	if b.nc != nil {
 		_ = b.nc.Drain()
 		deadline := time.Now().Add(5 * time.Second)
@@ -238,9 +241,6 @@ func (b *Bus) close() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		b.nc.Close()
-	}
-	if b.stop != nil {
-		b.stop()
 	}
 	close(b.done)
 	b.shutdownServer()

@@ -123,7 +123,7 @@ func (b *Bus) confirmAfter() time.Duration {
 }
 
 func (b *Bus) lastSeqWithin(app string, d time.Duration) (uint64, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	ctx, cancel := context.WithTimeout(b.ctx, d)
 	defer cancel()
 	return b.LastSeq(ctx, app)
 }

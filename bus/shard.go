@@ -117,7 +117,7 @@ func (s *shard) check(m *nats.Msg) {
 // had not reached the stream's leader yet) and returns the sequence of the
 // last one it delivered (last when none).
 func (s *shard) fill(app, channel string, last, seq uint64) uint64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(s.bus.ctx, 5*time.Second)
 	defer cancel()
 	missed, err := s.bus.After(ctx, app, channel, last, seq, 0)
 	if err != nil {
