@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/every"
 )
 
 // Run checks the liveness of idle clients until ctx ends: one scanner per
@@ -17,16 +18,7 @@ func (g *Gateway) Run(ctx context.Context) {
 	if tick < 100*time.Millisecond {
 		tick = 100 * time.Millisecond
 	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-t.C:
-			g.checkLiveness(now)
-		}
-	}
+	every.Tick(ctx, tick, g.checkLiveness)
 }
 
 // checkLiveness pings clients idle for their app's activity timeout and

@@ -33,8 +33,8 @@ type variant struct {
 var variants = []variant{
 	{"push.js", "env-browser.js", "browser client; classic script defining window.Push (also CommonJS, and `import './push.js'` sets globalThis.Push)", script},
 	{"push-vue.js", "env-browser.js", "browser client as an ES module (Vue 3, Vite, any bundler): import Push from './push-vue.js'", esModule},
-	{"uniapp-push.js", "env-uniapp.js", "uni-app client over uni.connectSocket and uni.request: import Push from './uniapp-push.js'", esModule},
-	{"push-miniprogram.js", "env-miniprogram.js", "WeChat mini-program client over wx.connectSocket and wx.request: const Push = require('./push-miniprogram.js') (or import Push from it)", commonJS},
+	{"uniapp-push.js", "mini-request.js env-uniapp.js", "uni-app client over uni.connectSocket and uni.request: import Push from './uniapp-push.js'", esModule},
+	{"push-miniprogram.js", "mini-request.js env-miniprogram.js", "WeChat mini-program client over wx.connectSocket and wx.request: const Push = require('./push-miniprogram.js') (or import Push from it)", commonJS},
 }
 
 // assemble builds one client file from the core and its environment.
@@ -51,7 +51,11 @@ func assemble(t *testing.T, v variant) []byte {
 	b.WriteString("/*! Pushd " + v.file + " — " + v.what + ".\n")
 	b.WriteString(" * webman/push compatible Pusher protocol 7 client with resume. Served by pushd at /" + v.file + ".\n")
 	b.WriteString(" * Generated from js/src by `go generate ./js`: edit js/src, not this file. */\n")
-	body := read("core.js") + "\n" + read(v.env) + "\n" + vendorNacl(read)
+	body := read("core.js") + "\n"
+	for _, env := range strings.Fields(v.env) {
+		body += read(env) + "\n"
+	}
+	body += vendorNacl(read)
 	if v.format == esModule {
 		b.WriteString(body)
 		b.WriteString("\nexport { Push };\nexport default Push;\n")

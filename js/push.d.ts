@@ -141,7 +141,9 @@ export interface Connection extends Emitter {
   disconnect(): void;
 }
 
-declare class Push implements Emitter {
+// The class's emitter methods are Emitter's (declaration merging).
+interface Push extends Emitter {}
+declare class Push {
   constructor(options: PushOptions);
   static VERSION: string;
   static instances: Push[];
@@ -157,15 +159,6 @@ declare class Push implements Emitter {
   allChannels(): Channel[];
   connect(): void;
   disconnect(): void;
-  on(event: string, callback: Callback, context?: any): this;
-  off(event?: string, callback?: Callback, context?: any): this;
-  emit(event: string, data?: any, metadata?: EventMetadata): this;
-  on_global(callback: (event: string, data: any) => void): this;
-  off_global(callback?: (event: string, data: any) => void): this;
-  bind(event: string, callback: Callback, context?: any): this;
-  unbind(event?: string, callback?: Callback, context?: any): this;
-  bind_global(callback: (event: string, data: any) => void): this;
-  unbind_global(callback?: (event: string, data: any) => void): this;
 }
 
 export { Push };

@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
+
+	"github.com/pushd/pushd/internal/every"
 )
 
 // certs holds the current TLS certificate and re-reads it on demand and
@@ -61,19 +63,12 @@ func (c *certs) config() *tls.Config {
 }
 
 // watch reloads the certificate when its files change, until ctx ends.
-func (c *certs) watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if c.mtime() != c.stamp.Load() {
-				c.reload("files changed")
-			}
+func (c *certs) watch(ctx context.Context, d time.Duration) {
+	every.Tick(ctx, d, func(time.Time) {
+		if c.mtime() != c.stamp.Load() {
+			c.reload("files changed")
 		}
-	}
+	})
 }
 
 func (c *certs) reload(why string) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/internal/every"
 )
 
 // The API quota (api_requests_per_second) is cluster-wide without a NATS
@@ -23,16 +24,7 @@ const quotaReportInterval = 100 * time.Millisecond
 // Run reports this node's use of the API quotas to the other gateways
 // every quotaReportInterval until ctx ends.
 func (s *Server) Run(ctx context.Context) {
-	t := time.NewTicker(quotaReportInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.reportQuota()
-		}
-	}
+	every.Tick(ctx, quotaReportInterval, func(time.Time) { s.reportQuota() })
 }
 
 // reportQuota tells the other gateways what this node let through since the

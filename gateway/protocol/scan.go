@@ -110,17 +110,9 @@ func ScanObject(b []byte, fn func(key string, value []byte) error) error {
 		if err := fn(key, b[i:end]); err != nil {
 			return err
 		}
-		i = skipSpace(b, end)
-		if i >= len(b) {
-			return ErrBadJSON
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case '}':
-			return trailing(b, i+1)
-		default:
-			return ErrBadJSON
+		var more bool
+		if i, more, err = afterValue(b, end, '}'); !more {
+			return err
 		}
 	}
 }
@@ -143,17 +135,9 @@ func ScanArray(b []byte, fn func(value []byte) error) error {
 		if err := fn(b[i:end]); err != nil {
 			return err
 		}
-		i = skipSpace(b, end)
-		if i >= len(b) {
-			return ErrBadJSON
-		}
-		switch b[i] {
-		case ',':
-			i = skipSpace(b, i+1)
-		case ']':
-			return trailing(b, i+1)
-		default:
-			return ErrBadJSON
+		var more bool
+		if i, more, err = afterValue(b, end, ']'); !more {
+			return err
 		}
 	}
 }
@@ -380,4 +364,21 @@ func ClientEventFrame(event, channel, dataJSON string) []byte {
 	buf = append(buf, `,"data":`...)
 	buf = append(buf, dataJSON...)
 	return append(buf, '}')
+}
+
+// afterValue moves past a value of an object or array that ends at end: to
+// the next value after a comma (more), or past the closing byte, which must
+// end the input (err from trailing).
+func afterValue(b []byte, end int, closing byte) (i int, more bool, err error) {
+	i = skipSpace(b, end)
+	if i >= len(b) {
+		return 0, false, ErrBadJSON
+	}
+	switch b[i] {
+	case ',':
+		return skipSpace(b, i+1), true, nil
+	case closing:
+		return 0, false, trailing(b, i+1)
+	}
+	return 0, false, ErrBadJSON
 }

@@ -71,31 +71,12 @@ function makeEnv(options) {
     // request POSTs body with wx.request and calls back (err, status, text)
     // exactly once.
     request: function (url, headers, body, callback) {
-      var done = false;
-      var finish = function (err, status, text) {
-        if (done) return;
-        done = true;
-        callback(err, status, text);
-      };
       if (!/^https?:\/\//i.test(url)) {
-        finish(new Error('auth must be an absolute URL in a mini-program (there is no page origin), e.g. ' +
+        callback(new Error('auth must be an absolute URL in a mini-program (there is no page origin), e.g. ' +
           'https://your-webman-host/plugin/webman/push/auth; got ' + url), 0, '');
         return;
       }
-      wxAPI().request({
-        url: url,
-        method: 'POST',
-        header: headers,
-        data: body,
-        dataType: 'text', // anything but 'json': the body is left as text
-        responseType: 'text',
-        timeout: options.authTimeout || 10000,
-        success: function (res) {
-          var data = res.data;
-          finish(null, res.statusCode, typeof data === 'string' ? data : JSON.stringify(data));
-        },
-        fail: function (err) { finish(new Error((err && err.errMsg) || 'request failed'), 0, ''); }
-      });
+      miniRequest(wxAPI(), url, headers, body, options.authTimeout, callback);
     },
     // watchNetwork calls fn when the network is back or the mini-program
     // returns to the foreground.

@@ -80,25 +80,7 @@ function makeEnv(options) {
       };
     },
     request: function (url, headers, body, callback) {
-      var done = false;
-      var finish = function (err, status, text) {
-        if (done) return;
-        done = true;
-        callback(err, status, text);
-      };
-      uniAPI().request({
-        url: url,
-        method: 'POST',
-        header: headers,
-        data: body,
-        dataType: 'text',
-        timeout: options.authTimeout || 10000,
-        success: function (res) {
-          var data = res.data;
-          finish(null, res.statusCode, typeof data === 'string' ? data : JSON.stringify(data));
-        },
-        fail: function (err) { finish(new Error((err && err.errMsg) || 'request failed'), 0, ''); }
-      });
+      miniRequest(uniAPI(), url, headers, body, options.authTimeout, callback);
     },
     watchNetwork: function (fn) {
       var u = uniAPI();
