@@ -8,9 +8,10 @@ import (
 )
 
 // natsLogger routes the embedded nats-server's own log through pushd's
-// logger: notices at info, warnings at warn, errors and fatal errors at
-// error, debug and trace lines at debug (the server only produces them when
-// pushd logs at debug). It keeps the last error, so a server that fails to
+// logger: warnings at warn, errors and fatal errors at error, and its
+// notices (its start-up banner, routine state changes), debug and trace
+// lines at debug (the server only produces the last two when pushd logs at
+// debug). pushd's own lines say what an operator needs at info. It keeps the last error, so a server that fails to
 // start can be reported with its cause ("permission denied", "no space left
 // on device") rather than a timeout.
 type natsLogger struct {
@@ -28,8 +29,8 @@ func newNATSLogger(log *slog.Logger) *natsLogger {
 // debug reports whether the server should produce its debug lines.
 func (l *natsLogger) debug() bool { return l.log.Enabled(context.Background(), slog.LevelDebug) }
 
-// Noticef logs at info.
-func (l *natsLogger) Noticef(format string, v ...any) { l.log.Info(fmt.Sprintf(format, v...)) }
+// Noticef logs at debug.
+func (l *natsLogger) Noticef(format string, v ...any) { l.log.Debug(fmt.Sprintf(format, v...)) }
 
 // Warnf logs at warn.
 func (l *natsLogger) Warnf(format string, v ...any) { l.log.Warn(fmt.Sprintf(format, v...)) }
