@@ -7,7 +7,9 @@
 #   bench/run.sh quick           short smoke-sized versions of all scenarios
 #   bench/run.sh fanout-1k cpu   only these scenarios
 #
-# Scenarios: fanout-1k cpu fanout-5k fanout-15k rss-1k storm-15k clientevents presence
+# Scenarios: fanout-1k cpu fanout-5k fanout-15k rss-1k storm-15k clientevents presence, and
+# clientevents-hook (clientevents against pushd with a webhook URL, so every client event is also
+# reported as a webhook; the receiver is pushd's own /healthz, which answers any POST with 200)
 # Environment: SERVERS="raw pushd" (which servers), DUR=20s (load phase of fanout runs),
 # IDLE=25: before each run wait (up to 2 minutes) until the CPUs are less than 25 % busy;
 # set IDLE= to skip the wait. Every summary records the load average anyway.
@@ -42,14 +44,15 @@ stop() {
     pid=
   fi
 }
-# start <server>: a fresh server with room for 20,000 files, ready on $WS/$API.
+# start <server>: a fresh server with room for 20,000 files, ready on $WS/$API. $PUSHD_ARGS are
+# added to pushd's flags.
 start() {
   stop
   case $1 in
     pushd)
       rm -rf "$bin/data"
       prlimit --nofile=20000 "$bin/pushd" --data-dir "$bin/data" --ws-addr $WS --api-addr $API \
-        --app-id 1 --app-key k --app-secret s --log-level warn >"$bin/server.log" 2>&1 &
+        --app-id 1 --app-key k --app-secret s --log-level warn ${PUSHD_ARGS:-} >"$bin/server.log" 2>&1 &
       ;;
     raw)
       prlimit --nofile=20000 "$bin/rawserver" --ws-addr $WS --api-addr $API >"$bin/server.log" 2>&1 &
@@ -105,6 +108,7 @@ for sc in "${scenarios[@]}"; do
       rss-1k)       bench $sc connect --conns 1000 --channels 10 ;;
       storm-15k)    bench $sc connect --conns 2000 --channels 150 --concurrency 256 ;;
       clientevents) bench $sc clientevents --pairs 100 --rate 500 --duration $DUR ;;
+      clientevents-hook) SERVERS=pushd PUSHD_ARGS="--webhook-url http://$API/healthz" bench $sc clientevents --pairs 100 --rate 500 --duration $DUR ;;
       presence)     bench $sc presence --conns 400 --channels 10 --rate 200 --duration $DUR ;;
       *) echo "unknown scenario $sc" >&2; exit 2 ;;
     esac
@@ -117,6 +121,7 @@ for sc in "${scenarios[@]}"; do
       rss-1k)       bench $sc connect --conns 1000 --channels 10 --settle 2s ;;
       storm-15k)    bench $sc connect --conns 15000 --channels 150 --concurrency 256 --sources 8 --settle 2s ;;
       clientevents) bench $sc clientevents --pairs 1000 --rate 5000 --duration $DUR ;;
+      clientevents-hook) SERVERS=pushd PUSHD_ARGS="--webhook-url http://$API/healthz" bench $sc clientevents --pairs 1000 --rate 5000 --duration $DUR ;;
       presence)     bench $sc presence --conns 2000 --channels 40 --rate 1000 --duration $DUR ;;
       *) echo "unknown scenario $sc" >&2; exit 2 ;;
     esac

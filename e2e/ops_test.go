@@ -284,3 +284,23 @@ func TestGeneratedAppSecretShownOnce(t *testing.T) {
 		t.Fatalf("restart banner shows the secret or not the key:\n%s", second)
 	}
 }
+
+// TestRefusedSubscriptionLogged: a refused subscription is logged with the
+// app, socket, channel and reason (docs/operations.md), never with the
+// signature that was sent or the one expected.
+func TestRefusedSubscriptionLogged(t *testing.T) {
+	s := startPushd(t, "")
+	c, sid := connect(t, s, "app-key")
+	sent := "app-key:" + strings.Repeat("ab", 32)
+	expected := protocol.ChannelAuth("app-key", "app-secret", sid, "private-logged", "")
+	c.sendJSON(map[string]any{"event": "pusher:subscribe", "data": map[string]string{"channel": "private-logged", "auth": sent}})
+	c.expect("pusher:subscription_error")
+	waitFor(t, "the refusal in the log", func() bool {
+		l := s.log.String()
+		return strings.Contains(l, "subscription refused") && strings.Contains(l, "channel=private-logged") &&
+			strings.Contains(l, "socket_id="+sid) && strings.Contains(l, "type=AuthError")
+	})
+	if l := s.log.String(); strings.Contains(l, sent[len("app-key:"):]) || strings.Contains(l, expected[len("app-key:"):]) {
+		t.Fatal("the log holds a signature")
+	}
+}
