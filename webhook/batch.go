@@ -170,6 +170,7 @@ func (d *Dispatcher) form(ctx context.Context, b *batch, prev <-chan struct{}, n
 		case <-ctx.Done():
 		}
 	}
+	b.keepAlive(d)
 	first, err := d.reserve(ctx, b.app.Key, b.ep.name, len(b.items))
 	close(numbered)
 	if err != nil {
@@ -207,6 +208,27 @@ func (d *Dispatcher) form(ctx context.Context, b *batch, prev <-chan struct{}, n
 			return
 		case <-time.After(wait):
 			wait = min(2*wait, time.Second)
+		}
+		b.keepAlive(d)
+	}
+}
+
+// keepAlive tells JetStream that the batch's jobs are still being worked
+// on when the batch is late (it waited for a free slot, or JetStream is
+// slow to store it), so that no job reaches the ack wait and goes to
+// another node while this one still holds it.
+func (b *batch) keepAlive(d *Dispatcher) {
+	if time.Since(b.due) < time.Second {
+		return
+	}
+	var last *held
+	for _, it := range b.items {
+		if it.job == last {
+			continue
+		}
+		last = it.job
+		if err := it.job.msg.InProgress(); err != nil {
+			d.log.Debug("webhook job in progress", "err", err)
 		}
 	}
 }

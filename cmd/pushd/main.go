@@ -98,7 +98,9 @@ func run(args []string) error {
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
+	hooksDone := make(chan struct{})
 	go func() {
+		defer close(hooksDone)
 		if err := hooks.Run(runCtx); err != nil {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
@@ -182,6 +184,14 @@ func run(args []string) error {
 	tracker.Flush(sctx) // their channels' counts are written now, not at the TTL
 	_ = api.Shutdown(sctx)
 	cancelRun() // the webhook dispatcher hands back the jobs it holds
+	// and finishes the batches it was storing and the requests in flight
+	// before NATS closes: a batch numbered and then cut off would leave a
+	// hole in its endpoint's sequence.
+	select {
+	case <-hooksDone:
+	case <-sctx.Done():
+		log.Warn("webhook dispatcher still busy at the end of the shutdown timeout")
+	}
 	return nil
 }
 
