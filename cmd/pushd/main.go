@@ -52,6 +52,9 @@ func (t *appTable) get(key string) (config.App, bool) {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "webhooks" {
+		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
+	}
 	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
@@ -82,8 +85,12 @@ func run(args []string) error {
 	}
 	var apps appTable
 	apps.set(cfg.Apps)
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: apps.get, State: tracker, Logger: log, Replicas: b.Replicas()})
+	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: apps.get, State: tracker, Logger: log, Replicas: b.Replicas(),
+		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
 	if err != nil {
+		return err
+	}
+	if err := hooks.EnsureSinks(ctx, cfg.Apps); err != nil {
 		return err
 	}
 	m := metrics.New()
@@ -95,7 +102,9 @@ func run(args []string) error {
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
+	hooksDone := make(chan struct{})
 	go func() {
+		defer close(hooksDone)
 		if err := hooks.Run(runCtx); err != nil {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
@@ -139,7 +148,7 @@ func run(args []string) error {
 		wsLn.Close()
 		return fmt.Errorf("api listener: %w", err)
 	}
-	api := &http.Server{Handler: gw.APIHandler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+	api := &http.Server{Handler: apiHandler(gw, hooks), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute} // no WriteTimeout: the console streams events
 	errc := make(chan error, 2)
 	go func() { errc <- gw.ServeWebSocket(wsLn) }()
@@ -168,7 +177,7 @@ func run(args []string) error {
 			}
 			done = true
 		case <-hup:
-			reload(ctx, args, log, b, gw, &apps, tlsCerts)
+			reload(ctx, args, log, b, gw, hooks, &apps, tlsCerts)
 		}
 	}
 	stop()
@@ -179,7 +188,25 @@ func run(args []string) error {
 	tracker.Flush(sctx) // their channels' counts are written now, not at the TTL
 	_ = api.Shutdown(sctx)
 	cancelRun() // the webhook dispatcher hands back the jobs it holds
+	// and finishes the batches it was storing and the requests in flight
+	// before NATS closes: a batch numbered and then cut off would leave a
+	// hole in its endpoint's sequence.
+	select {
+	case <-hooksDone:
+	case <-sctx.Done():
+		log.Warn("webhook dispatcher still busy at the end of the shutdown timeout")
+	}
 	return nil
+}
+
+// apiHandler is the gateway's HTTP API plus the webhook dead-letter
+// endpoints (GET /apps/{id}/webhooks/failed, POST …/replay) that the
+// `pushd webhooks` command calls.
+func apiHandler(gw *gateway.Gateway, hooks *webhook.Dispatcher) http.Handler {
+	mux := http.NewServeMux()
+	hooks.Register(mux)
+	mux.Handle("/", gw.APIHandler())
+	return mux
 }
 
 // servePprof serves the runtime profiles for performance work.
@@ -207,13 +234,16 @@ func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
 // reload re-reads the configuration (SIGHUP): apps and their limits change
 // without dropping connections, and the TLS certificate is re-read.
 // Listener addresses and NATS settings need a restart.
-func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, apps *appTable, tlsCerts *certs) {
+func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, hooks *webhook.Dispatcher, apps *appTable, tlsCerts *certs) {
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
 	cfg, _, err := loadConfig(args, os.Getenv)
 	if err == nil {
 		err = ensureApps(ctx, b, cfg.Apps)
+	}
+	if err == nil {
+		err = hooks.EnsureSinks(ctx, cfg.Apps)
 	}
 	if err != nil {
 		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))
