@@ -66,6 +66,10 @@ type Config struct {
 	MaxConnections int `yaml:"max_connections"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// WebhookDeadLetterMaxAge is how long webhook batches that exhausted
+	// their retries are kept in the dead-letter stream for `pushd webhooks
+	// replay` (7 days).
+	WebhookDeadLetterMaxAge time.Duration `yaml:"webhook_dead_letter_max_age"`
 	// Apps are the applications this server serves, identified by key.
 	Apps []App `yaml:"apps"`
 }
@@ -138,6 +142,12 @@ type App struct {
 	WebhookNames   string `yaml:"webhook_names"`
 	ChannelHookURL string `yaml:"channel_hook"`
 	UserHookURL    string `yaml:"user_hook"`
+	// Webhooks are more endpoints, each with its own URL or NATS subject,
+	// filter, headers and naming (with the three above, at most
+	// MaxWebhookEndpoints).
+	Webhooks []WebhookEndpoint `yaml:"webhooks"`
+	// WebhookTiming are the app's debounce delay, batching and retries.
+	WebhookTiming `yaml:",inline"`
 	// Compat is "pusher" (the default) or "webman": answer the HTTP API and
 	// send webhooks exactly as webman/push's server does, and leave unset
 	// the limits webman/push does not have (see docs/protocol.md).
@@ -174,6 +184,7 @@ func (a *App) Defaults() {
 		a.Limits.webmanDefaults()
 	}
 	a.Limits.Defaults()
+	a.WebhookTiming.defaults()
 }
 
 // SubscriptionCountEvent is the webhook event name that switches on
@@ -181,11 +192,19 @@ func (a *App) Defaults() {
 const SubscriptionCountEvent = "subscription_count"
 
 // SubscriptionCounting reports whether the app has Pusher's "subscription
-// counting" on: WebhookEvents names subscription_count. It governs both the
-// subscription_count webhook and the pusher_internal:subscription_count
-// client event.
+// counting" on: WebhookEvents, or an endpoint's events, names
+// subscription_count. It governs both the subscription_count webhook and the
+// pusher_internal:subscription_count client event.
 func (a *App) SubscriptionCounting() bool {
-	return slices.Contains(a.WebhookEvents, SubscriptionCountEvent)
+	if slices.Contains(a.WebhookEvents, SubscriptionCountEvent) {
+		return true
+	}
+	for _, e := range a.Webhooks {
+		if slices.Contains(e.Events, SubscriptionCountEvent) {
+			return true
+		}
+	}
+	return false
 }
 
 // Limits are the per-app limits; zero means the Pusher default.
@@ -240,6 +259,9 @@ func (c *Config) Defaults() {
 	if c.APIAuthFailuresPerSec == 0 {
 		c.APIAuthFailuresPerSec = 100
 	}
+	if c.WebhookDeadLetterMaxAge == 0 {
+		c.WebhookDeadLetterMaxAge = DefaultWebhookDeadLetterMaxAge
+	}
 	for i := range c.Apps {
 		c.Apps[i].Defaults()
 	}
@@ -277,6 +299,7 @@ func (l *Limits) Defaults() {
 // Validate reports the first problem that makes the configuration unusable.
 func (c *Config) Validate() error {
 	keys := map[string]bool{}
+	sinks := map[string]string{} // NATS sink subject -> "app/endpoint"
 	for i, a := range c.Apps {
 		if a.Key == "" || a.Secret == "" {
 			return fmt.Errorf("app %d: key and secret are required", i)
@@ -293,6 +316,18 @@ func (c *Config) Validate() error {
 		}
 		if err := validateWebhookEvents(a); err != nil {
 			return err
+		}
+		if err := validateWebhooks(a); err != nil {
+			return err
+		}
+		for j, e := range a.Webhooks {
+			if e.NATSSubject == "" {
+				continue
+			}
+			if other, taken := sinks[e.NATSSubject]; taken {
+				return fmt.Errorf("app %q: webhooks[%d].nats_subject (%s): %q is already the sink of %s; a sink's subject carries one sequence", a.Key, j, e.Name, e.NATSSubject, other)
+			}
+			sinks[e.NATSSubject] = a.Key + "/" + e.Name
 		}
 		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
 			return fmt.Errorf("app %q: limits must not be negative", a.Key)
@@ -321,6 +356,9 @@ func (c *Config) Validate() error {
 	}
 	if c.APIAuthFailuresPerSec < 0 {
 		return errors.New("api_auth_failures_per_second must not be negative")
+	}
+	if d := c.WebhookDeadLetterMaxAge; d != 0 && (d < time.Hour || d > 365*24*time.Hour) {
+		return fmt.Errorf("webhook_dead_letter_max_age must be between 1h and 8760h, got %s", d)
 	}
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return errors.New("replicas must be between 1 and 5")

@@ -59,7 +59,7 @@ func TestWebhookOccupiedVacated(t *testing.T) {
 	a, _ := connect(t, s, hookKey)
 	subscribePublic(t, a, ch)
 	occ := r.wait("channel_occupied", 5*time.Second, hookIs("channel_occupied", ch))
-	sameFields(t, occ, "name", "channel")
+	sameFields(t, occ, "name", "channel", "seq")
 	if occ.Path != "/pusher" {
 		t.Fatalf("occupied went to %s, want /pusher", occ.Path)
 	}
@@ -82,7 +82,7 @@ func TestWebhookOccupiedVacated(t *testing.T) {
 		return channelInfo(t, s, hookKey, hookSecret, "1", ch, "")["occupied"] == false
 	})
 	vac := r.wait("channel_vacated", hookDelay+5*time.Second, hookIs("channel_vacated", ch))
-	sameFields(t, vac, "name", "channel")
+	sameFields(t, vac, "name", "channel", "seq")
 	after := vac.At.Sub(left)
 	t.Logf("channel_vacated %s after the last subscriber left", after.Round(time.Millisecond))
 	if after < hookDelay {
@@ -101,7 +101,7 @@ func TestWebhookPresenceMembers(t *testing.T) {
 	a1, a1id := connect(t, s, hookKey)
 	joinPresence(t, a1, a1id, hookKey, hookSecret, ch, "alice", `{"n":1}`)
 	added := r.wait("member_added alice", 5*time.Second, hookUser("member_added", ch, "alice"))
-	sameFields(t, added, "name", "channel", "user_id")
+	sameFields(t, added, "name", "channel", "user_id", "seq")
 	r.wait("channel_occupied", 5*time.Second, hookIs("channel_occupied", ch))
 
 	a2, a2id := connect(t, s, hookKey) // alice's second tab
@@ -121,7 +121,7 @@ func TestWebhookPresenceMembers(t *testing.T) {
 		t.Fatalf("got %s, want client-typing with user_id alice", f.raw)
 	}
 	ce := r.wait("client_event", 5*time.Second, hookIs("client_event", ch))
-	sameFields(t, ce, "name", "channel", "event", "data", "socket_id", "user_id")
+	sameFields(t, ce, "name", "channel", "event", "data", "socket_id", "user_id", "seq")
 	if ce.Event != "client-typing" || ce.Data != `{"on":true}` || ce.SocketID != a2id || ce.UserID != "alice" {
 		t.Fatalf("client_event %+v, want event client-typing, data {\"on\":true}, socket_id %s, user_id alice", ce, a2id)
 	}
@@ -131,7 +131,7 @@ func TestWebhookPresenceMembers(t *testing.T) {
 	b.expect("pusher_internal:subscription_succeeded")
 	b.send(`{"event":"client-ping","channel":"private-hooks","data":"x"}`)
 	pe := r.wait("client_event on a private channel", 5*time.Second, hookIs("client_event", priv))
-	sameFields(t, pe, "name", "channel", "event", "data", "socket_id")
+	sameFields(t, pe, "name", "channel", "event", "data", "socket_id", "seq")
 	if pe.Event != "client-ping" || pe.Data != "x" || pe.SocketID != bid {
 		t.Fatalf("private client_event %+v", pe)
 	}
@@ -141,7 +141,7 @@ func TestWebhookPresenceMembers(t *testing.T) {
 	unsubscribe(b, ch)
 	bobLeft := time.Now()
 	rm := r.wait("member_removed bob", hookDelay+5*time.Second, hookUser("member_removed", ch, "bob"))
-	sameFields(t, rm, "name", "channel", "user_id")
+	sameFields(t, rm, "name", "channel", "user_id", "seq")
 	if d := rm.At.Sub(bobLeft); d < hookDelay {
 		t.Fatalf("member_removed %s after bob left, want no sooner than %s", d, hookDelay)
 	}
@@ -169,7 +169,7 @@ func TestWebhookCacheMiss(t *testing.T) {
 	subscribePublic(t, c, ch)
 	c.expect("pusher:cache_miss")
 	miss := r.wait("cache_miss", 5*time.Second, hookIs("cache_miss", ch))
-	sameFields(t, miss, "name", "channel")
+	sameFields(t, miss, "name", "channel", "seq")
 
 	// Once something is cached, a new subscriber gets it and no cache_miss.
 	trigger(t, s, hookKey, hookSecret, "/apps/1/events", `{"name":"ev","channel":"cache-hooks","data":"1"}`)
@@ -371,8 +371,8 @@ func TestWebhookWebman(t *testing.T) {
 	if ca.Path != "/webman/channel" || ua.Path != "/webman/user" {
 		t.Fatalf("channel_added went to %s and user_added to %s, want /webman/channel and /webman/user", ca.Path, ua.Path)
 	}
-	sameFields(t, ca, "channel", "name")
-	sameFields(t, ua, "channel", "user_id", "name")
+	sameFields(t, ca, "channel", "name", "seq")
+	sameFields(t, ua, "channel", "user_id", "name", "seq")
 	c.send(`{"event":"client-x","channel":"presence-webman","data":"1"}`) // webman has no client_event hook
 
 	left := time.Now()
@@ -385,8 +385,8 @@ func TestWebhookWebman(t *testing.T) {
 	if cr.At.Sub(left) < hookDelay || ur.At.Sub(left) < hookDelay {
 		t.Fatalf("removed events after %s / %s, want no sooner than %s", cr.At.Sub(left), ur.At.Sub(left), hookDelay)
 	}
-	sameFields(t, cr, "channel", "name")
-	sameFields(t, ur, "channel", "user_id", "name")
+	sameFields(t, cr, "channel", "name", "seq")
+	sameFields(t, ur, "channel", "user_id", "name", "seq")
 	r.observe(time.Second)
 	for _, q := range r.requests() {
 		if q.Key != webmanKey {

@@ -30,6 +30,7 @@ func startPushdWith(t *testing.T, appsYAML string, args ...string) *server {
 		log:     &syncBuffer{},
 	}
 	cfgPath := filepath.Join(dir, "pushd.yaml")
+	s.ConfigPath = cfgPath
 	if err := os.WriteFile(cfgPath, []byte(appsYAML+"\npong_timeout: 2s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,7 @@ type hookEvent struct {
 	Data              string `json:"data"`
 	SocketID          string `json:"socket_id"`
 	SubscriptionCount *int   `json:"subscription_count"`
+	Seq               uint64 `json:"seq"`
 	Fields            []string
 	Path              string    // receiver path the request went to
 	At                time.Time // when the receiver got the request
@@ -65,14 +67,17 @@ func (e hookEvent) String() string {
 
 // hookRequest is one request the receiver got.
 type hookRequest struct {
-	Path    string
-	At      time.Time
-	Key     string
-	Signed  bool // X-Pusher-Signature is the HMAC of the body with Key's secret
-	TimeMS  int64
-	Events  []hookEvent
-	Status  int // what the receiver answered
-	RawBody string
+	Path     string
+	At       time.Time
+	Key      string
+	Delivery string // X-Pushd-Delivery
+	Endpoint string // X-Pushd-Endpoint
+	Header   http.Header
+	Signed   bool // X-Pusher-Signature is the HMAC of the body with Key's secret
+	TimeMS   int64
+	Events   []hookEvent
+	Status   int // what the receiver answered
+	RawBody  string
 }
 
 // hookReceiver is a webhook endpoint on 127.0.0.1 that checks requests as a
@@ -88,6 +93,9 @@ type hookReceiver struct {
 	reqs    []hookRequest
 	changed chan struct{} // closed and replaced on every request
 	fail    func(path string, evs []hookEvent) bool
+	// hold, when set, is called with each well-signed request before it
+	// is answered (outside the lock): it may block.
+	hold func(rec hookRequest)
 }
 
 func newHookReceiver(t *testing.T, secrets map[string]string) *hookReceiver {
@@ -103,7 +111,8 @@ func (r *hookReceiver) URL(path string) string { return r.srv.URL + path }
 
 func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 	raw, _ := io.ReadAll(req.Body)
-	rec := hookRequest{Path: req.URL.Path, At: time.Now(), Key: req.Header.Get("X-Pusher-Key"), RawBody: string(raw)}
+	rec := hookRequest{Path: req.URL.Path, At: time.Now(), Key: req.Header.Get("X-Pusher-Key"), RawBody: string(raw),
+		Delivery: req.Header.Get("X-Pushd-Delivery"), Endpoint: req.Header.Get("X-Pushd-Endpoint"), Header: req.Header.Clone()}
 	if secret, ok := r.secrets[rec.Key]; ok {
 		m := hmac.New(sha256.New, []byte(secret))
 		m.Write(raw)
@@ -141,6 +150,12 @@ func (r *hookReceiver) serve(w http.ResponseWriter, req *http.Request) {
 		if fail != nil && fail(rec.Path, rec.Events) {
 			rec.Status = http.StatusInternalServerError
 		}
+	}
+	r.mu.Lock()
+	hold := r.hold
+	r.mu.Unlock()
+	if hold != nil && rec.Signed {
+		hold(rec)
 	}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, rec)

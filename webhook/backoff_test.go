@@ -20,27 +20,6 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestItemAttempt(t *testing.T) {
-	tests := []struct {
-		name       string
-		ev         string
-		deliveries uint64
-		want       int
-	}{
-		{"first immediate", ClientEvent, 1, 1},
-		{"third immediate", ChannelOccupied, 3, 3},
-		{"delayed first delivery after due", ChannelVacated, 1, 1},
-		{"delayed after waiting", MemberRemoved, 2, 1},
-		{"delayed retry", ChannelVacated, 4, 3},
-	}
-	for _, tt := range tests {
-		it := item{ev: Event{Name: tt.ev}, deliveries: tt.deliveries}
-		if got := it.attempt(); got != tt.want {
-			t.Errorf("%s: attempt got %d, want %d", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestStampBefore(t *testing.T) {
 	a, b, c := stamp{T: 1, Q: 9}, stamp{T: 2, Q: 1}, stamp{T: 2, Q: 2}
 	if !a.before(b) || !b.before(c) || c.before(b) || b.before(b) {

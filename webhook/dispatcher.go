@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -22,8 +23,17 @@ const (
 	StateBucket = "PUSHD_WEBHOOK_STATE"
 	// ConsumerName is the durable pull consumer every node shares.
 	ConsumerName = "pushd-webhooks"
+	// DeadStreamName is the limits stream keeping the batches that
+	// exhausted their retries, for Failed and Replay.
+	DeadStreamName = "PUSHD_WEBHOOKS_DEAD"
+	// SeqBucket is the KV bucket holding each endpoint's last sequence.
+	SeqBucket = "PUSHD_WEBHOOK_SEQ"
 
+	// subjectPrefix+{app} carries event jobs, +{app}.batch stored batches.
 	subjectPrefix = "pushd.webhooks."
+	batchSuffix   = ".batch"
+	// deadPrefix+{app}.{endpoint} carries dead letters.
+	deadPrefix = "pushd.webhook_dead."
 	// dedupWindow is how long a job id is remembered.
 	dedupWindow = 5 * time.Minute
 	// maxAckPending bounds jobs out at once; jobs waiting out Delay count
@@ -38,26 +48,30 @@ type State interface {
 }
 
 // Options configure a Dispatcher; zero fields take the Pusher defaults.
+// Delay, BatchWindow, BatchMax and the retry settings are the defaults of
+// apps that do not set their own (config.WebhookTiming).
 type Options struct {
-	// Apps returns the current settings of an app by key (URLs, secret,
-	// names, filter); an unknown app's jobs are dropped.
+	// Apps returns the current settings of an app by key (endpoints,
+	// secret, names, filters, timing); an unknown app's jobs are dropped.
 	Apps func(appKey string) (config.App, bool)
 	// State is asked, after Delay, whether a vacated channel is still empty
 	// and a removed member still absent. Nil sends them unconditionally.
 	State State
 	// Delay holds channel_vacated and member_removed back (3 s).
 	Delay time.Duration
-	// BatchWindow is how long events for one (app, URL) gather (250 ms).
+	// BatchWindow is how long events for one endpoint gather (250 ms).
 	BatchWindow time.Duration
 	// BatchMax is the most events in one request (20).
 	BatchMax int
-	// RetryFor is how long after enqueueing a job is retried (5 min);
-	// after that a failed job is logged and dropped.
+	// RetryFor is how long after its oldest event was stored a failing
+	// batch is retried (5 min); then it goes to the dead letters.
 	RetryFor time.Duration
 	// RetryBase is the first retry's wait, doubled each time (1 s).
 	RetryBase time.Duration
 	// RetryMax caps the wait between retries (60 s).
 	RetryMax time.Duration
+	// DeadMaxAge is how long dead letters are kept (7 days).
+	DeadMaxAge time.Duration
 	// Timeout bounds one HTTP request (10 s).
 	Timeout time.Duration
 	// Logger receives drops and failures (slog.Default()).
@@ -77,14 +91,17 @@ func (o *Options) defaults() {
 			*v = d
 		}
 	}
-	setDur(&o.Delay, 3*time.Second)
-	setDur(&o.BatchWindow, 250*time.Millisecond)
-	setDur(&o.RetryFor, 5*time.Minute)
-	setDur(&o.RetryBase, time.Second)
-	setDur(&o.RetryMax, time.Minute)
+	def := config.DefaultWebhookTiming
+	setDur(&o.Delay, def.WebhookDelay)
+	setDur(&o.BatchWindow, def.WebhookBatchWindow)
+	setDur(&o.RetryFor, def.WebhookRetryFor)
+	setDur(&o.RetryBase, def.WebhookRetryBase)
+	setDur(&o.RetryMax, def.WebhookRetryMax)
 	setDur(&o.Timeout, 10*time.Second)
+	setDur(&o.DeadMaxAge, config.DefaultWebhookDeadLetterMaxAge)
+	o.BatchWindow = min(o.BatchWindow, config.MaxWebhookBatchWindow)
 	if o.BatchMax <= 0 {
-		o.BatchMax = 20
+		o.BatchMax = def.WebhookBatchMax
 	}
 	if o.QueueSize <= 0 {
 		o.QueueSize = defaultQueueSize
@@ -101,12 +118,16 @@ func (o *Options) defaults() {
 type Dispatcher struct {
 	js     jetstream.JetStream
 	stream jetstream.Stream
-	kv     jetstream.KeyValue
+	dead   jetstream.Stream
+	kv     jetstream.KeyValue // reported state
+	seq    jetstream.KeyValue // endpoint sequences
 	opts   Options
 	log    *slog.Logger
 	stats  counters
-	queue  queue     // reports waiting to be stored as jobs
-	counts countGate // subscription_count throttle of large channels
+	queue  queue      // reports waiting to be stored as jobs
+	counts countGate  // subscription_count throttle of large channels
+	sinks  sinkCache  // NATS sink streams by subject
+	replay sync.Mutex // one replay at a time on this node
 }
 
 // ErrNoApps reports Options without an Apps function.
@@ -116,7 +137,9 @@ var ErrNoApps = errors.New("webhook: Options.Apps is required")
 const stateTTL = 24 * time.Hour
 
 // New prepares a Dispatcher: it creates or updates (never deletes) the
-// work-queue stream PUSHD_WEBHOOKS and the KV bucket PUSHD_WEBHOOK_STATE.
+// work-queue stream PUSHD_WEBHOOKS, the dead-letter stream
+// PUSHD_WEBHOOKS_DEAD and the KV buckets PUSHD_WEBHOOK_STATE and
+// PUSHD_WEBHOOK_SEQ.
 func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher, error) {
 	if opts.Apps == nil {
 		return nil, ErrNoApps
@@ -147,7 +170,30 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 	if err != nil {
 		return nil, fmt.Errorf("webhook state bucket %s: %w", StateBucket, err)
 	}
-	d := &Dispatcher{js: js, stream: stream, kv: kv, opts: opts, log: opts.Logger}
+	dead, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:        DeadStreamName,
+		Description: "Pushd webhook batches that exhausted their retries",
+		Subjects:    []string{deadPrefix + ">"},
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		MaxAge:      opts.DeadMaxAge,
+		Duplicates:  dedupWindow,
+		Replicas:    opts.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook dead-letter stream %s: %w", DeadStreamName, err)
+	}
+	seq, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      SeqBucket,
+		Description: "Pushd webhook sequence last given out per app and endpoint",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+		Replicas:    opts.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("webhook sequence bucket %s: %w", SeqBucket, err)
+	}
+	d := &Dispatcher{js: js, stream: stream, dead: dead, kv: kv, seq: seq, opts: opts, log: opts.Logger}
 	d.queue.ch = make(chan report, opts.QueueSize)
 	return d, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ const (
 func TestSignatureAndBodyShape(t *testing.T) {
 	js := startNATS(t)()
 	rcv := newReceiver(t, testKey, testSecret)
-	app := config.App{Key: testKey, Secret: testSecret, WebhookURL: rcv.srv.URL}
+	app := config.App{Key: testKey, Secret: testSecret, WebhookURL: rcv.srv.URL, WebhookEvents: []string{ClientEvent, SubscriptionCount}}
 	d := newDispatcher(t, js, testOptions(t, apps(app), nil))
 	zero := 0
 	before := time.Now().UnixMilli()
@@ -55,8 +56,8 @@ func TestSignatureAndBodyShape(t *testing.T) {
 		t.Errorf("time_ms %d not within [%d, %d]", q.body.TimeMS, before, after)
 	}
 	want := []string{
-		`{"name":"client_event","channel":"presence-room","user_id":"u1","event":"client-typing","data":"{\"x\":1}","socket_id":"123.456"}`,
-		`{"name":"subscription_count","channel":"room","subscription_count":0}`,
+		`{"name":"client_event","channel":"presence-room","user_id":"u1","event":"client-typing","data":"{\"x\":1}","socket_id":"123.456","seq":1}`,
+		`{"name":"subscription_count","channel":"room","subscription_count":0,"seq":2}`,
 	}
 	for i, raw := range q.body.Events {
 		if string(raw) != want[i] {
@@ -65,6 +66,12 @@ func TestSignatureAndBodyShape(t *testing.T) {
 	}
 	if _, bad := rcv.counts(); bad != 0 {
 		t.Errorf("receiver rejected %d requests (bad key or signature)", bad)
+	}
+	if id := q.header.Get(HeaderDelivery); len(id) != 32 {
+		t.Errorf("%s: got %q, want a 32-digit hex id", HeaderDelivery, id)
+	}
+	if ep := q.header.Get(HeaderEndpoint); ep != config.EndpointWebhookURL {
+		t.Errorf("%s: got %q, want %q", HeaderEndpoint, ep, config.EndpointWebhookURL)
 	}
 }
 
@@ -233,7 +240,7 @@ func TestRetryThenDeliverOnce(t *testing.T) {
 	}
 }
 
-func TestRetryForExceededDrops(t *testing.T) {
+func TestRetryWindowExceededGoesToDeadLetters(t *testing.T) {
 	js := startNATS(t)()
 	rcv := newReceiver(t, testKey, testSecret)
 	failing := true // guarded by rcv.mu
@@ -244,30 +251,44 @@ func TestRetryForExceededDrops(t *testing.T) {
 		return http.StatusOK
 	}
 	app := config.App{Key: testKey, Secret: testSecret, WebhookURL: rcv.srv.URL}
-	opts := testOptions(t, apps(app), nil)
-	opts.RetryFor = 700 * time.Millisecond
-	d := newDispatcher(t, js, opts)
+	app.WebhookRetryFor = 700 * time.Millisecond // the app's own window, not the Options'
+	d := newDispatcher(t, js, testOptions(t, apps(app), nil))
 	run(t, d)
 
 	enqueue(t, d, testKey, Event{Name: ChannelOccupied, Channel: "c"}, "o1")
-	waitFor(t, 5*time.Second, "the job dropped", func() bool { return d.Stats().Dropped == 1 && queueEmpty(t, js) })
+	waitFor(t, 5*time.Second, "the batch in the dead letters", func() bool { return d.Stats().Dead == 1 && queueEmpty(t, js) })
 	if got := rcv.received(t); len(got) != 0 {
 		t.Fatalf("accepted events: got %v, want none", names(got))
 	}
 	if all, _ := rcv.counts(); all < 3 {
-		t.Errorf("attempts: got %d, want several within RetryFor", all)
+		t.Errorf("attempts: got %d, want several within the retry window", all)
 	}
-	if s := d.Stats(); s.Retries == 0 || s.Failures != s.Retries+1 {
-		t.Errorf("stats: got %+v, want Failures = Retries + 1 (the last failure drops)", s)
+	if s := d.Stats(); s.Retries == 0 || s.Failures != s.Retries+1 || s.DeadEvents != 1 || s.Dropped != 0 {
+		t.Errorf("stats: got %+v, want Failures = Retries + 1 (the last failure buries), 1 dead event, none dropped", s)
+	}
+	dead, more, err := d.Failed(t.Context(), testKey, time.Time{}, 10)
+	if err != nil || more || len(dead) != 1 {
+		t.Fatalf("Failed: got %+v more=%v err=%v, want one dead letter", dead, more, err)
+	}
+	dl := dead[0]
+	if dl.Endpoint != config.EndpointWebhookURL || dl.FirstSeq != 1 || dl.LastSeq != 1 || dl.Events != 1 ||
+		!slices.Equal(dl.Channels, []string{"c"}) || dl.Attempts < 3 || !strings.Contains(dl.Error, "503") {
+		t.Errorf("dead letter: got %+v", dl)
+	}
+	if n, err := d.DeadLetters(t.Context()); err != nil || n != 1 {
+		t.Errorf("DeadLetters: got %d, %v, want 1", n, err)
 	}
 
-	// The dropped occupied was never reported, so the next one is not
+	// The buried occupied was never reported, so the next one is not
 	// suppressed against it.
 	rcv.mu.Lock()
 	failing = false
 	rcv.mu.Unlock()
 	enqueue(t, d, testKey, Event{Name: ChannelOccupied, Channel: "c"}, "o2")
 	waitFor(t, 5*time.Second, "the next occupied", func() bool { return len(rcv.received(t)) == 1 })
+	if got := rcv.requests()[0].events(t)[0]; got.Name != ChannelOccupied {
+		t.Errorf("after the dead letter: got %v, want channel_occupied", got)
+	}
 }
 
 func TestTwoNodesDeliverOnce(t *testing.T) {
@@ -334,11 +355,27 @@ func TestWebmanNamesAndURLs(t *testing.T) {
 	run(t, d)
 	waitFor(t, 5*time.Second, "all jobs settled", func() bool { return queueEmpty(t, js) })
 
+	// raws are the event objects without their seq, sorted; the seqs of
+	// each receiver must be 1, 2, … in the order they arrived.
 	raws := func(r *receiver) []string {
 		var out []string
+		var seqs []uint64
 		for _, q := range r.requests() {
 			for _, e := range q.body.Events {
-				out = append(out, string(e))
+				var obj map[string]any
+				if err := json.Unmarshal(e, &obj); err != nil {
+					t.Fatal(err)
+				}
+				seqs = append(seqs, uint64(obj["seq"].(float64)))
+				i := strings.LastIndex(string(e), `,"seq":`)
+				out = append(out, string(e[:i])+"}")
+			}
+		}
+		slices.Sort(seqs)
+		for i, n := range seqs {
+			if n != uint64(i+1) {
+				t.Errorf("seqs %v, want 1 to %d", seqs, len(seqs))
+				break
 			}
 		}
 		slices.Sort(out)

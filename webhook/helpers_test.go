@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -82,10 +83,11 @@ type receiver struct {
 	// (hangUp: none); it runs under mu.
 	status func(n int) int
 
-	mu   sync.Mutex
-	reqs []request // accepted with a 2xx
-	all  int       // well-signed requests, whatever the answer
-	bad  int       // missing or wrong key/signature
+	mu    sync.Mutex
+	reqs  []request // accepted with a 2xx
+	tried []request // well-signed requests, whatever the answer
+	all   int       // well-signed requests, whatever the answer
+	bad   int       // missing or wrong key/signature
 }
 
 func newReceiver(t *testing.T, key, secret string) *receiver {
@@ -114,11 +116,12 @@ func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	if r.status != nil {
 		code = r.status(r.all)
 	}
+	got := request{at: time.Now(), header: req.Header.Clone(), raw: raw}
+	if err := json.Unmarshal(raw, &got.body); err != nil {
+		r.t.Errorf("body %s: %v", raw, err)
+	}
+	r.tried = append(r.tried, got)
 	if code/100 == 2 {
-		got := request{at: time.Now(), header: req.Header.Clone(), raw: raw}
-		if err := json.Unmarshal(raw, &got.body); err != nil {
-			r.t.Errorf("body %s: %v", raw, err)
-		}
 		r.reqs = append(r.reqs, got)
 	}
 	r.mu.Unlock()
@@ -139,6 +142,36 @@ func (r *receiver) requests() []request {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]request(nil), r.reqs...)
+}
+
+// attempts returns every well-signed request so far, whatever the answer.
+func (r *receiver) attempts() []request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]request(nil), r.tried...)
+}
+
+// setStatus replaces the answer rule under the receiver's lock.
+func (r *receiver) setStatus(f func(n int) int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.status = f
+}
+
+// seqs returns the seq of every event of q, in order.
+func (q request) seqs(t *testing.T) []uint64 {
+	t.Helper()
+	out := make([]uint64, len(q.body.Events))
+	for i, raw := range q.body.Events {
+		var v struct {
+			Seq *uint64 `json:"seq"`
+		}
+		if err := json.Unmarshal(raw, &v); err != nil || v.Seq == nil {
+			t.Fatalf("event %s has no seq (%v)", raw, err)
+		}
+		out[i] = *v.Seq
+	}
+	return out
 }
 
 // received returns every accepted event in arrival order.
@@ -303,4 +336,43 @@ func names(evs []Event) []string {
 		out[i] = e.Name
 	}
 	return out
+}
+
+// readSink waits (up to 10 s) for n messages in a NATS sink's stream and
+// returns them in stream order; more than n fails t.
+func readSink(t *testing.T, js jetstream.JetStream, stream string, n int) []*jetstream.RawStreamMsg {
+	t.Helper()
+	s, err := js.Stream(t.Context(), stream)
+	if err != nil {
+		t.Fatalf("sink stream %s: %v", stream, err)
+	}
+	var got uint64
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d messages in %s", n, stream), func() bool {
+		info, err := s.Info(t.Context())
+		if err != nil {
+			t.Fatalf("sink stream %s: %v", stream, err)
+		}
+		got = info.State.Msgs
+		return got >= uint64(n)
+	})
+	if got != uint64(n) {
+		t.Fatalf("sink stream %s holds %d messages, want %d", stream, got, n)
+	}
+	out := make([]*jetstream.RawStreamMsg, 0, n)
+	for seq := uint64(1); len(out) < n; seq++ {
+		m, err := s.GetMsg(t.Context(), seq)
+		if err != nil {
+			t.Fatalf("sink stream %s message %d: %v", stream, seq, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// mustJSON decodes raw into v or fails t.
+func mustJSON(t *testing.T, raw []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(raw, v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
 }

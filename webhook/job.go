@@ -39,3 +39,33 @@ func (d *Dispatcher) Enqueue(ctx context.Context, app string, ev Event, id strin
 	}
 	return nil
 }
+
+// batchJob is a batch formed for one endpoint. It is stored on the work
+// queue (subject pushd.webhooks.{app}.batch) before its first attempt, so
+// that every attempt, on whichever node, sends the same events with the
+// same sequences under the same delivery id.
+type batchJob struct {
+	App      string `json:"app"`
+	Endpoint string `json:"endpoint"`
+	// Delivery is the batch's X-Pushd-Delivery: random, given once.
+	Delivery string `json:"delivery"`
+	// First is the sequence of Events[0]; the others follow one by one.
+	First uint64 `json:"first"`
+	// Since is when the oldest event was stored (unix ns): retries run
+	// for the app's retry window from then.
+	Since int64 `json:"since"`
+	// Events are the event objects as sent, seq included.
+	Events []json.RawMessage `json:"events"`
+	// States are the state events of the batch, to mark reported or, if
+	// the batch dies, to forget.
+	States []stateRef `json:"states,omitempty"`
+}
+
+// stateRef names a state event and the job that committed it.
+type stateRef struct {
+	Event Event `json:"ev"`
+	By    stamp `json:"by"`
+}
+
+// last is the sequence of the batch's last event.
+func (b *batchJob) last() uint64 { return b.First + uint64(len(b.Events)) - 1 }

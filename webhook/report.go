@@ -13,9 +13,9 @@ import (
 // is the one place that decides whether a change becomes a webhook job:
 // internal '#' channels never do; subscription_count only for an app that
 // counts subscriptions, on channels that have a count, and for a large
-// channel at most every countEveryLarge; every other event when the app has
-// a URL for it after its webhook_events filter, or when it is a state event
-// whose opposite the app wants (it must still move the reported state, or a
+// channel at most every countEveryLarge; every other event when one of the
+// app's endpoints takes it after its filter, or when it is a state event
+// whose opposite one does (it must still move the reported state, or a
 // filter that keeps only channel_occupied would suppress every occupied
 // after the first). A non-empty id de-duplicates the job across nodes, as
 // with Enqueue. The job is stored by a worker (see queue.go), never on the
@@ -44,8 +44,7 @@ func (d *Dispatcher) wants(app config.App, ev Event) bool {
 			return false
 		}
 	}
-	_, _, wanted := route(app, ev)
-	return wanted || recordsOnly(app, ev)
+	return wanted(&app, ev) || recordsOnly(&app, ev)
 }
 
 // Above countLarge subscribers a channel's subscription_count webhook is

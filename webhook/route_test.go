@@ -48,7 +48,7 @@ func TestRoute(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url, out, ok := route(tt.app, tt.ev)
+			url, out, ok := route(t, tt.app, tt.ev)
 			if ok != (tt.wantURL != "") || url != tt.wantURL {
 				t.Fatalf("route: got (%q, ok=%v), want %q", url, ok, tt.wantURL)
 			}
@@ -66,6 +66,23 @@ func TestRoute(t *testing.T) {
 	}
 }
 
+// route is the one endpoint of app that takes ev: its URL and the event
+// object; ok is false when none does. More than one fails t.
+func route(t *testing.T, app config.App, ev Event) (url string, out any, ok bool) {
+	t.Helper()
+	for i := range numEndpoints(&app) {
+		e := endpointAt(&app, i)
+		if !e.takes(ev) {
+			continue
+		}
+		if ok {
+			t.Fatalf("%s taken by endpoints %s and %s", ev.Name, url, e.url)
+		}
+		url, out, ok = e.url, e.shape(&app, ev), true
+	}
+	return url, out, ok
+}
+
 func TestRecordsOnly(t *testing.T) {
 	onlyOccupied := config.App{WebhookURL: "http://hook", WebhookEvents: []string{ChannelOccupied}}
 	tests := []struct {
@@ -80,7 +97,7 @@ func TestRecordsOnly(t *testing.T) {
 		{"no webhooks at all", config.App{}, ChannelVacated, false},
 	}
 	for _, tt := range tests {
-		if got := recordsOnly(tt.app, Event{Name: tt.ev, Channel: "c"}); got != tt.want {
+		if got := recordsOnly(&tt.app, Event{Name: tt.ev, Channel: "c"}); got != tt.want {
 			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
 		}
 	}

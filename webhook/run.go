@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pushd/pushd/config"
 )
 
 // ErrConsumerStopped reports that the job consumer ended while ctx was live
@@ -45,6 +48,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
+// pullMax is how many jobs the consumer fetches ahead.
+const pullMax = 256
+
 // consume sends jobs through the shared consumer until ctx ends (nil) or
 // the consumer stops (an error).
 func (d *Dispatcher) consume(ctx context.Context) error {
@@ -59,7 +65,7 @@ func (d *Dispatcher) consume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("webhook consumer %s: %w", ConsumerName, err)
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(4 * d.opts.BatchMax))
+	it, err := cons.Messages(jetstream.PullMaxMessages(pullMax))
 	if err != nil {
 		return fmt.Errorf("consume webhook jobs: %w", err)
 	}
@@ -112,24 +118,38 @@ func (d *Dispatcher) pull(it jetstream.MessagesContext, out chan<- jetstream.Msg
 	}
 }
 
-// ackWait gives a job held in a batch and then posted enough time before
-// JetStream hands it to another node.
+// ackWait bounds how long a node holds a job before JetStream hands it to
+// another: an event job waits out its batch window (at most
+// config.MaxWebhookBatchWindow) and the storing of its batch (Timeout); a
+// batch job one attempt (Timeout). It is also how soon the batch of a node
+// that died mid-attempt is tried again elsewhere.
 func (d *Dispatcher) ackWait() time.Duration {
-	return d.opts.BatchWindow + d.opts.Timeout + 30*time.Second
+	return config.MaxWebhookBatchWindow + d.opts.Timeout + 5*time.Second
 }
 
-// handle settles one delivered job: drop it, put it back until its delay
-// has passed, suppress it, or add it to its batch.
+// handle settles one delivered job, an event or a stored batch.
 func (s *sender) handle(ctx context.Context, m jetstream.Msg) {
-	d := s.d
 	meta, err := m.Metadata()
 	if err != nil {
-		d.log.Warn("webhook job without metadata", "err", err)
+		s.d.log.Warn("webhook job without metadata", "err", err)
 		s.giveBack(m)
 		return
 	}
+	if strings.HasSuffix(m.Subject(), batchSuffix) {
+		s.handleBatch(ctx, m, meta)
+		return
+	}
+	s.handleEvent(ctx, m, meta)
+}
+
+// handleEvent settles one event job: drop it, put it back until its delay
+// has passed, suppress it, or add it to the batch of every endpoint that
+// takes it.
+func (s *sender) handleEvent(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata) {
+	d := s.d
 	var j job
 	if err := json.Unmarshal(m.Data(), &j); err != nil {
+		d.stats.dropped.Add(1)
 		d.log.Warn("webhook job unreadable, dropped", "seq", meta.Sequence.Stream, "err", err)
 		d.ack(m)
 		return
@@ -140,31 +160,40 @@ func (s *sender) handle(ctx context.Context, m jetstream.Msg) {
 		d.ack(m)
 		return
 	}
-	url, out, wanted := route(app, j.Event)
+	var targets []endpoint
+	for i := range numEndpoints(&app) {
+		if e := endpointAt(&app, i); e.takes(j.Event) {
+			targets = append(targets, e)
+		}
+	}
 	// An unwanted state event whose opposite is wanted still moves the
 	// reported state (without a request), or a filter that keeps only
 	// channel_occupied would suppress every occupied after the first.
-	if !wanted && !recordsOnly(app, j.Event) {
-		d.ack(m) // filtered out or no URL: not wanted
+	if len(targets) == 0 && !recordsOnly(&app, j.Event) {
+		d.ack(m) // filtered out or no endpoint: not wanted
 		return
 	}
-	it := item{msg: m, app: j.App, ev: j.Event, deliveries: meta.NumDelivered,
-		by: stamp{T: meta.Timestamp.UnixNano(), Q: meta.Sequence.Stream}}
+	t := d.timing(&app)
+	by := stamp{T: meta.Timestamp.UnixNano(), Q: meta.Sequence.Stream}
 	if j.Event.delayed() {
-		if wait := time.Until(meta.Timestamp.Add(d.opts.Delay)); wait > 0 {
+		if wait := time.Until(meta.Timestamp.Add(t.delay)); wait > 0 {
 			d.nakWithDelay(m, wait)
 			return
 		}
 	}
 	if _, stateful := j.Event.reportedState(); stateful {
-		v, err := d.decide(ctx, j.App, j.Event, it.by)
+		owe := make([]string, len(targets))
+		for i, e := range targets {
+			owe[i] = e.name
+		}
+		v, err := d.decide(ctx, j.App, j.Event, by, owe)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			s.giveBack(m)
 			return
 		case err != nil:
 			d.log.Warn("webhook state", "app", j.App, "channel", j.Event.Channel, "err", err)
-			d.retryOrDrop(ctx, it, err)
+			d.nakWithDelay(m, backoff(int(meta.NumDelivered), t.retryBase, t.retryMax))
 			return
 		case v == suppress:
 			d.stats.suppressed.Add(1)
@@ -179,23 +208,21 @@ func (s *sender) handle(ctx context.Context, m jetstream.Msg) {
 			return
 		}
 	}
-	if !wanted {
-		if _, stateful := j.Event.reportedState(); stateful {
-			if err := d.markDone(ctx, j.App, j.Event, it.by); err != nil {
-				d.log.Warn("webhook state", "app", j.App, "channel", j.Event.Channel, "err", err)
-			}
+	if len(targets) == 0 {
+		d.ack(m) // recorded only: decide marked it done
+		return
+	}
+	h := &held{msg: m}
+	h.left.Store(int32(len(targets)))
+	for _, e := range targets {
+		raw, err := json.Marshal(e.shape(&app, j.Event))
+		if err != nil {
+			d.log.Warn("webhook event unencodable", "app", j.App, "err", err)
+			h.settle(d, false)
+			continue
 		}
-		d.ack(m)
-		return
+		s.add(ctx, app, e, item{job: h, ev: j.Event, by: by, raw: raw})
 	}
-	raw, err := json.Marshal(out)
-	if err != nil {
-		d.log.Warn("webhook event unencodable, dropped", "app", j.App, "err", err)
-		d.ack(m)
-		return
-	}
-	it.raw = raw
-	s.add(ctx, app, url, it)
 }
 
 // ack removes a job from the queue.
@@ -213,26 +240,6 @@ func (d *Dispatcher) nakWithDelay(m jetstream.Msg, wait time.Duration) {
 }
 
 // stateWait is how long an event waits while an older one for the same
-// channel or member is still being delivered.
+// channel or member is still being delivered (and a NATS sink batch while
+// the one before it is not published yet).
 const stateWait = 500 * time.Millisecond
-
-// retryOrDrop puts a job back with exponential back-off, or drops it once
-// RetryFor has passed since it was enqueued.
-func (d *Dispatcher) retryOrDrop(ctx context.Context, it item, cause error) {
-	age := time.Since(time.Unix(0, it.by.T))
-	if age >= d.opts.RetryFor {
-		d.stats.dropped.Add(1)
-		d.log.Warn("webhook dropped after retries",
-			"app", it.app, "event", it.ev.Name, "channel", it.ev.Channel,
-			"age", age.Round(time.Millisecond), "err", cause)
-		if _, stateful := it.ev.reportedState(); stateful {
-			if err := d.release(context.WithoutCancel(ctx), it.app, it.ev, it.by); err != nil {
-				d.log.Warn("webhook state release", "err", err)
-			}
-		}
-		d.ack(it.msg)
-		return
-	}
-	d.stats.retries.Add(1)
-	d.nakWithDelay(it.msg, min(backoff(it.attempt(), d.opts.RetryBase, d.opts.RetryMax), d.opts.RetryFor-age))
-}

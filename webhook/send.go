@@ -12,11 +12,22 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/pushd/pushd/config"
 )
 
 // ErrRejected reports a receiver that answered outside 2xx.
 var ErrRejected = errors.New("webhook: receiver answered outside 2xx")
+
+// Request headers Pushd adds to every webhook.
+const (
+	// HeaderDelivery is the batch's delivery id, the same on every attempt
+	// and on a replay: a receiver that has seen it already has the batch.
+	HeaderDelivery = "X-Pushd-Delivery"
+	// HeaderEndpoint names the endpoint; each has its own sequence.
+	HeaderEndpoint = "X-Pushd-Endpoint"
+)
 
 // body is a webhook request body.
 type body struct {
@@ -34,48 +45,93 @@ func timeMS(app config.App, now time.Time) json.Number {
 	return json.Number(strconv.FormatInt(now.UnixMilli(), 10))
 }
 
-// deliver posts a batch; on a 2xx every job is acked, otherwise each is
-// retried or dropped. The request outlives ctx (bounded by Timeout) so that
-// a shutdown does not turn a delivered batch into a duplicate.
-func (d *Dispatcher) deliver(ctx context.Context, b *batch) {
-	events := make([]json.RawMessage, len(b.items))
-	for i, it := range b.items {
-		events[i] = it.raw
-	}
-	raw, err := json.Marshal(body{TimeMS: timeMS(b.app, time.Now()), Events: events})
-	if err == nil {
-		err = d.post(context.WithoutCancel(ctx), b.app, b.url, raw)
-	}
-	if err == nil {
-		d.stats.sent.Add(uint64(len(b.items)))
-		for _, it := range b.items {
-			if _, stateful := it.ev.reportedState(); stateful {
-				if err := d.markDone(context.WithoutCancel(ctx), it.app, it.ev, it.by); err != nil {
-					d.log.Warn("webhook state", "app", it.app, "channel", it.ev.Channel, "err", err)
-				}
-			}
-			d.ack(it.msg)
-		}
+// handleBatch makes one attempt at a stored batch in the background: on
+// success its state events are marked reported and the job acked,
+// otherwise it is retried with back-off or, past the app's retry window,
+// moved to the dead letters.
+func (s *sender) handleBatch(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata) {
+	d := s.d
+	var bj batchJob
+	if err := json.Unmarshal(m.Data(), &bj); err != nil || len(bj.Events) == 0 {
+		d.stats.dropped.Add(1)
+		d.log.Error("webhook batch unreadable, dropped", "seq", meta.Sequence.Stream, "err", err)
+		d.ack(m)
 		return
 	}
-	d.stats.failures.Add(1)
-	d.log.Info("webhook request failed", "app", b.app.Key, "url", redact(b.url), "events", len(b.items), "err", err)
-	for _, it := range b.items {
-		d.retryOrDrop(ctx, it, err)
+	s.spawn(ctx, s.sending, func() { d.attempt(ctx, m, meta, &bj) }, func() { s.giveBack(m) })
+}
+
+// attempt sends a batch once and settles its job. The attempt outlives ctx
+// (bounded by Timeout) so that a shutdown does not turn a delivered batch
+// into a redelivery.
+func (d *Dispatcher) attempt(ctx context.Context, m jetstream.Msg, meta *jetstream.MsgMetadata, bj *batchJob) {
+	ctx = context.WithoutCancel(ctx)
+	app, ok := d.opts.Apps(bj.App)
+	if !ok {
+		d.bury(ctx, m, meta, &config.App{Key: bj.App}, bj, fmt.Errorf("app %q is no longer configured", bj.App))
+		return
+	}
+	ep, ok := endpointNamed(&app, bj.Endpoint)
+	if !ok {
+		d.bury(ctx, m, meta, &app, bj, fmt.Errorf("endpoint %q is no longer configured", bj.Endpoint))
+		return
+	}
+	t := d.timing(&app)
+	deadline := time.Unix(0, bj.Since).Add(t.retryFor)
+	err := d.send(ctx, &app, ep, bj, deadline)
+	switch {
+	case err == nil:
+		d.stats.sent.Add(uint64(len(bj.Events)))
+		for _, st := range bj.States {
+			if err := d.markDone(ctx, bj.App, st.Event, st.By, bj.Endpoint); err != nil {
+				d.log.Warn("webhook state", "app", bj.App, "channel", st.Event.Channel, "err", err)
+			}
+		}
+		d.ack(m)
+	case errors.Is(err, errNotYet):
+		d.nakWithDelay(m, stateWait)
+	default:
+		d.stats.failures.Add(1)
+		d.log.Info("webhook attempt failed", "batch", bj.String(), "attempt", meta.NumDelivered, "err", err)
+		if !time.Now().Before(deadline) {
+			d.bury(ctx, m, meta, &app, bj, err)
+			return
+		}
+		d.stats.retries.Add(uint64(len(bj.Events)))
+		d.nakWithDelay(m, min(backoff(int(meta.NumDelivered), t.retryBase, t.retryMax), time.Until(deadline)))
 	}
 }
 
+// send delivers a batch to its endpoint: one signed POST, or its events
+// published in order on a NATS sink. A sink batch waits (errNotYet) for
+// the one before it until deadline.
+func (d *Dispatcher) send(ctx context.Context, app *config.App, ep endpoint, bj *batchJob, deadline time.Time) error {
+	if ep.subject != "" {
+		return d.publishSink(ctx, app, ep, bj, deadline)
+	}
+	raw, err := json.Marshal(body{TimeMS: timeMS(*app, time.Now()), Events: bj.Events})
+	if err != nil {
+		return fmt.Errorf("encode webhook body: %w", err)
+	}
+	return d.post(ctx, app, ep, bj.Delivery, raw)
+}
+
 // post makes one signed request.
-func (d *Dispatcher) post(ctx context.Context, app config.App, target string, raw []byte) error {
+func (d *Dispatcher) post(ctx context.Context, app *config.App, ep endpoint, delivery string, raw []byte) error {
 	ctx, cancel := context.WithTimeout(ctx, d.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(raw))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.url, bytes.NewReader(raw))
 	if err != nil {
-		return fmt.Errorf("webhook request to %s: %w", redact(target), err)
+		return fmt.Errorf("webhook request to %s: %w", redact(ep.url), err)
+	}
+	for k, v := range ep.headers {
+		req.Header.Set(k, v)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Pusher-Key", app.Key)
 	req.Header.Set("X-Pusher-Signature", Sign(app.Secret, raw))
+	req.Header.Set(HeaderDelivery, delivery)
+	req.Header.Set(HeaderEndpoint, ep.name)
 	d.stats.requests.Add(1)
 	resp, err := d.opts.Client.Do(req)
 	if err != nil {

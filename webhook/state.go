@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pushd/pushd/bus"
@@ -27,9 +28,11 @@ func (s stamp) before(o stamp) bool {
 type reported struct {
 	State string `json:"s"`
 	By    stamp  `json:"by"`
-	// Done: the receiver has it (or it needed no request). Until then a
+	// Done: every endpoint has it (or it needed no request). Until then a
 	// newer event for the key waits, so it cannot overtake a retried one.
 	Done bool `json:"d,omitempty"`
+	// Owe names the endpoints that have not had it yet.
+	Owe []string `json:"o,omitempty"`
 }
 
 // verdict is what to do with a state event.
@@ -46,12 +49,13 @@ const (
 const maxCAS = 8
 
 // decide settles a state event against the last reported state and, when it
-// is to be sent, records it as reported before the request goes out. The
-// record names the job, so a retry of the same job is recognised and sent
-// again, and a job older than the recorded one is stale. Recording before
-// sending (rather than after a 2xx) is what keeps two nodes, or a retry and
-// a newer job, from reporting the same transition twice.
-func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp) (verdict, error) {
+// is to be sent, records it as reported before the request goes out, owed
+// to the endpoints named in owe (none: done at once). The record names the
+// job, so a retry of the same job is recognised and sent again, and a job
+// older than the recorded one is stale. Recording before sending (rather
+// than after a 2xx) is what keeps two nodes, or a retry and a newer job,
+// from reporting the same transition twice.
+func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp, owe []string) (verdict, error) {
 	state, _ := ev.reportedState()
 	key := stateKey(app, ev)
 	if err := bus.CheckKey(StateBucket, key); err != nil {
@@ -83,7 +87,7 @@ func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp)
 		case cur.State == state:
 			return suppress, nil
 		}
-		val, err := json.Marshal(reported{State: state, By: by})
+		val, err := json.Marshal(reported{State: state, By: by, Owe: owe, Done: len(owe) == 0})
 		if err != nil {
 			return 0, fmt.Errorf("encode reported state: %w", err)
 		}
@@ -113,8 +117,9 @@ func (d *Dispatcher) stillHolds(app string, ev Event) bool {
 }
 
 // markDone records that the job by, which committed the key's state, has
-// reached the receiver; newer events for the key may go now.
-func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stamp) error {
+// reached endpoint; once every endpoint has it, newer events for the key
+// may go.
+func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stamp, endpoint string) error {
 	key := stateKey(app, ev)
 	for range maxCAS {
 		e, err := d.kv.Get(ctx, key)
@@ -128,7 +133,8 @@ func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stam
 		if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by || cur.Done {
 			return nil
 		}
-		cur.Done = true
+		cur.Owe = slices.DeleteFunc(cur.Owe, func(n string) bool { return n == endpoint })
+		cur.Done = len(cur.Owe) == 0
 		val, _ := json.Marshal(cur)
 		if _, err := d.kv.Update(ctx, key, val, e.Revision()); err == nil {
 			return nil

@@ -23,7 +23,7 @@ func TestRouteWebmanMode(t *testing.T) {
 		{Event{Name: MemberRemoved, Channel: "presence-c", UserID: "u-1"}, `{"channel":"presence-c","user_id":"u-1","name":"user_removed"}`},
 	}
 	for _, tt := range tests {
-		url, out, ok := route(app, tt.ev)
+		url, out, ok := route(t, app, tt.ev)
 		if !ok || url != "http://hook" {
 			t.Fatalf("route %s: got (%q, %v), want http://hook", tt.ev.Name, url, ok)
 		}
@@ -33,7 +33,7 @@ func TestRouteWebmanMode(t *testing.T) {
 		}
 	}
 	app.WebhookNames = config.CompatPusher
-	_, out, ok := route(app, Event{Name: ChannelOccupied, Channel: "c"})
+	_, out, ok := route(t, app, Event{Name: ChannelOccupied, Channel: "c"})
 	if raw, _ := json.Marshal(out); !ok || string(raw) != `{"name":"channel_occupied","channel":"c"}` {
 		t.Errorf("webman mode with webhook_names pusher: got %s, want Pusher's channel_occupied", raw)
 	}

@@ -49,18 +49,33 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	fs := flag.NewFlagSet("pushd", flag.ContinueOnError)
 	var s settings
 	s.flags(fs)
-	// Environment first: a flag given explicitly overrides it below.
+	if err := parseFlags(fs, args, getenv); err != nil {
+		return cfg, generated, err
+	}
+	return s.config(true)
+}
+
+// parseFlags sets fs from the environment (PUSHD_*), then from args: a flag
+// given explicitly overrides its variable.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
 	fs.VisitAll(func(f *flag.Flag) {
 		if v := getenv("PUSHD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
 			_ = f.Value.Set(v)
 		}
 	})
 	if err := fs.Parse(args); err != nil {
-		return cfg, generated, err
+		return err
 	}
 	if fs.NArg() > 0 {
-		return cfg, generated, fmt.Errorf("unexpected arguments: %v", fs.Args())
+		return fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	return nil
+}
+
+// config builds the configuration from the parsed settings. Without apps it
+// uses the generated app kept in the data directory, creating it when
+// generate is set (the server) and failing otherwise (a command).
+func (s *settings) config(generate bool) (cfg config.Config, generated generatedKey, err error) {
 	if s.configFile != "" {
 		if cfg, err = config.Load(s.configFile); err != nil {
 			return cfg, generated, err
@@ -94,6 +109,11 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 		}
 	}
 	if len(cfg.Apps) == 0 {
+		if !generate {
+			if _, err := os.Stat(filepath.Join(cfg.DataDir, "app.json")); err != nil {
+				return cfg, generated, fmt.Errorf("no apps: give --config (or --app-key and --app-secret), or the --data-dir of the server: %w", err)
+			}
+		}
 		a, created, err := generatedApp(cfg.DataDir)
 		if err != nil {
 			return cfg, generated, err

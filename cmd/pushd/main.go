@@ -36,6 +36,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "webhooks" {
+		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
+	}
 	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
@@ -66,8 +69,12 @@ func run(args []string) error {
 	}
 	m := metrics.New()
 	table := apps.NewTable(cfg.Apps, m)
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas()})
+	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
+		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
 	if err != nil {
+		return err
+	}
+	if err := hooks.EnsureSinks(ctx, cfg.Apps); err != nil {
 		return err
 	}
 	observe(m, b, tracker, hooks)
@@ -80,12 +87,14 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, Draining: gw.Draining,
+	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks, Draining: gw.Draining,
 		AuthFailuresPerSec: cfg.APIAuthFailuresPerSec, Metrics: m, Logger: log})
 	if err != nil {
 		return err
 	}
+	hooksDone := make(chan struct{})
 	go func() {
+		defer close(hooksDone)
 		if err := hooks.Run(runCtx); err != nil {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
@@ -163,7 +172,7 @@ func run(args []string) error {
 			}
 			done = true
 		case <-hup:
-			reload(ctx, args, log, b, gw, tlsCerts)
+			reload(ctx, args, log, b, gw, hooks, tlsCerts)
 		}
 	}
 	stop()
@@ -174,9 +183,20 @@ func run(args []string) error {
 	tracker.Flush(sctx) // their channels' counts are written now, not at the TTL
 	_ = api.Shutdown(sctx)
 	cancelRun() // the webhook dispatcher hands back the jobs it holds
+	// and finishes the batches it was storing and the requests in flight
+	// before NATS closes: a batch numbered and then cut off would leave a
+	// hole in its endpoint's sequence.
+	select {
+	case <-hooksDone:
+	case <-sctx.Done():
+		log.Warn("webhook dispatcher still busy at the end of the shutdown timeout")
+	}
 	return nil
 }
 
+// apiHandler is the gateway's HTTP API plus the webhook dead-letter
+// endpoints (GET /apps/{id}/webhooks/failed, POST …/replay) that the
+// `pushd webhooks` command calls.
 // servePprof serves the runtime profiles for performance work.
 func servePprof(addr string, log *slog.Logger) {
 	mux := http.NewServeMux()
@@ -202,13 +222,16 @@ func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
 // reload re-reads the configuration (SIGHUP): apps and their limits change
 // without dropping connections, and the TLS certificate is re-read.
 // Listener addresses and NATS settings need a restart.
-func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, tlsCerts *certs) {
+func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, hooks *webhook.Dispatcher, tlsCerts *certs) {
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
 	cfg, _, err := loadConfig(args, os.Getenv)
 	if err == nil {
 		err = ensureApps(ctx, b, cfg.Apps)
+	}
+	if err == nil {
+		err = hooks.EnsureSinks(ctx, cfg.Apps)
 	}
 	if err != nil {
 		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))

@@ -16,6 +16,7 @@ import (
 	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/webhook"
 )
 
 // Broker stores events and carries control messages; *bus.Bus is the
@@ -46,6 +47,8 @@ type Deps struct {
 	Apps     *apps.Table
 	Broker   Broker
 	Presence Presence
+	// DeadLetters serves the dead-letter API; nil: it answers 404.
+	DeadLetters DeadLetters
 	// Draining tells that the node is shutting down (readyz answers 503);
 	// nil: never.
 	Draining func() bool
@@ -65,6 +68,7 @@ type Server struct {
 	apps      *apps.Table
 	broker    Broker
 	presence  Presence
+	dead      DeadLetters
 	draining  func() bool
 	metrics   *metrics.Metrics
 	log       *slog.Logger
@@ -82,7 +86,7 @@ func New(d Deps) (*Server, error) {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
-	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, draining: d.Draining,
+	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, draining: d.Draining,
 		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec)}
 	if err := d.Broker.SubscribeControl(bus.ControlQuota, s.quotaReported); err != nil {
 		return nil, err
@@ -99,6 +103,10 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/apps/{app}/channels/{channel}", s.signed(http.MethodGet, s.channel))
 	mux.HandleFunc("/apps/{app}/channels/{channel}/users", s.signed(http.MethodGet, s.users))
 	mux.HandleFunc("/apps/{app}/users/{user}/terminate_connections", s.signed(http.MethodPost, s.terminate))
+	if s.dead != nil {
+		mux.HandleFunc(webhook.PathFailed, s.signed(http.MethodGet, s.failedWebhooks))
+		mux.HandleFunc(webhook.PathReplay, s.signed(http.MethodPost, s.replayWebhooks))
+	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
