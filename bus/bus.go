@@ -56,6 +56,9 @@ type Delivery struct {
 	Frame []byte
 	// Seq is the event's position in its app's stream.
 	Seq uint64
+	// Prev is a position before Seq such that the channel has no stored
+	// event between the two (Seq-1 when nothing more is known).
+	Prev uint64
 	// Exclude is the socket id that must not receive the event.
 	Exclude string
 	// Stored is when JetStream stored the event (zero when unknown).
@@ -81,6 +84,8 @@ type Bus struct {
 	replicas  int
 	confirm   time.Duration
 	confirmer *confirmer
+
+	streamReads atomic.Int64 // batched reads of a stream, for tests
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream // by app token
@@ -377,30 +382,32 @@ func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
 
 // After returns the stored events of a channel with a sequence greater than
 // from and smaller than to (to == 0: up to the newest), in order, at most max
-// of them (max <= 0: no limit).
+// of them (max <= 0: no limit). It reads the stream in batches.
 func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, max int) ([]Delivery, error) {
-	tok := EncodeToken(app)
-	st, err := b.stream(tok)
-	if err != nil {
-		return nil, err
-	}
-	subj := eventSubject(tok, EncodeToken(channel))
 	var out []Delivery
-	for seq := from + 1; (to == 0 || seq < to) && (max <= 0 || len(out) < max); {
-		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
+	for start := from + 1; ; {
+		n := 1024
+		if max > 0 {
+			n = min(n, max-len(out))
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		bt, err := b.readBatch(ctx, app, channel, start, n, 0)
+		for _, d := range bt.events {
+			if to != 0 && d.Seq >= to {
+				return out, nil
+			}
+			out = append(out, d)
 		}
 		if err != nil {
-			return out, fmt.Errorf("read %s after %d: %w", channel, seq, err)
+			return out, err
 		}
-		if to != 0 && m.Sequence >= to {
-			break
+		if len(bt.events) == 0 || bt.more == 0 {
+			return out, nil
 		}
-		out = append(out, Delivery{App: app, Channel: channel, Frame: m.Data, Seq: m.Sequence, Exclude: m.Header.Get(hdrExclude)})
-		seq = m.Sequence + 1
+		start = bt.events[len(bt.events)-1].Seq + 1
 	}
-	return out, nil
 }
 
 // FirstSeq returns the oldest sequence the app's stream still holds (0 when
