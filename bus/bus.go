@@ -255,6 +255,13 @@ func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 		MaxBytes:    a.MaxBytes,
 		Duplicates:  time.Minute,
 		AllowDirect: true,
+		// A new stream starts at the current time in microseconds rather
+		// than at 1, so positions of an earlier stream of the app (the
+		// store was reset) lie below the new one's first event and a
+		// resume from them is refused instead of replaying unrelated
+		// events; and an empty stream has a position clients can resume
+		// from. Positions stay below 2^53, exact in JavaScript numbers.
+		FirstSeq: uint64(time.Now().UnixMicro()),
 		RePublish: &jetstream.RePublish{
 			Source:      eventSubject(tok, "*"),
 			Destination: outSubject(tok, "{{wildcard(1)}}"),
