@@ -41,6 +41,10 @@ type Options struct {
 	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
 	// servers, else 1.
 	Replicas int
+	// WindowBytes is the memory for the latest events of the channels this
+	// node receives, from which resumes are served without reading the
+	// stream; 0 keeps no window.
+	WindowBytes int
 	// Confirm is how long after a new channel subscription the bus checks
 	// the stream for events that did not arrive (interest takes time to
 	// spread across a NATS cluster). 0 picks 1 s when the NATS server is
@@ -169,7 +173,8 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	}
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
-		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
+		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{},
+			window: newWindow(opts.WindowBytes / deliveryShards)}
 		b.shards[i] = s
 		go s.run()
 	}
@@ -417,13 +422,6 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, m
 	}
 }
 
-// FirstSeq returns the oldest sequence the app's stream still holds (0 when
-// it is empty), so a resume can tell whether it is too late.
-func (b *Bus) FirstSeq(ctx context.Context, app string) (uint64, error) {
-	st, err := b.state(ctx, app)
-	return st.FirstSeq, err
-}
-
 // LastSeq returns the newest sequence of the app's stream (0 when empty):
 // a resume from it replays exactly what is stored afterwards.
 func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
@@ -458,9 +456,7 @@ type Subscription struct {
 // when the check after Options.Confirm finds them, whichever is first.
 func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	subj := outSubject(EncodeToken(app), EncodeToken(channel))
-	h := fnv.New32a()
-	h.Write([]byte(subj))
-	sh := b.shards[h.Sum32()%uint32(len(b.shards))]
+	sh := b.shardOf(subj)
 	confirm := b.confirmAfter()
 	if confirm > 0 {
 		// Before the interest exists, so every event after base is owed.
@@ -484,12 +480,20 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	return s, nil
 }
 
+// shardOf returns the shard that delivers an out subject.
+func (b *Bus) shardOf(subject string) *shard {
+	h := fnv.New32a()
+	h.Write([]byte(subject))
+	return b.shards[h.Sum32()%uint32(len(b.shards))]
+}
+
 // Unsubscribe ends the interest; events already queued are still delivered.
 func (s *Subscription) Unsubscribe() error {
 	subj := s.sub.Subject
 	if s.check != nil {
 		s.check.Store(true)
 	}
+	s.shard.window.close(subj)
 	err := s.sub.Unsubscribe()
 	// The marker follows every queued message of this subscription, so the
 	// shard forgets the subject's position only after delivering them.

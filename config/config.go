@@ -57,6 +57,16 @@ type Config struct {
 	APIAuthFailuresPerSec int `yaml:"api_auth_failures_per_second"`
 	// ShutdownTimeout bounds a graceful shutdown.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ResumeWindowBytes is the memory each node gives to the latest events
+	// of the channels it serves (default 32 MiB), from which resumes of
+	// recently missed events are answered without reading the stream;
+	// negative keeps no window (every resume reads the stream).
+	ResumeWindowBytes int `yaml:"resume_window_bytes"`
+	// ResumeWindowLinger is how long a node keeps receiving a channel's
+	// events after its last local subscriber left (default 30 s), so that a
+	// client that reconnects within it resumes from memory; negative: not
+	// at all. At most 10 minutes.
+	ResumeWindowLinger time.Duration `yaml:"resume_window_linger"`
 	// Apps are the applications this server serves, identified by key.
 	Apps []App `yaml:"apps"`
 }
@@ -208,6 +218,12 @@ func (c *Config) Defaults() {
 	if c.APIAuthFailuresPerSec == 0 {
 		c.APIAuthFailuresPerSec = 100
 	}
+	if c.ResumeWindowBytes == 0 {
+		c.ResumeWindowBytes = 32 << 20
+	}
+	if c.ResumeWindowLinger == 0 {
+		c.ResumeWindowLinger = 30 * time.Second
+	}
 	for i := range c.Apps {
 		c.Apps[i].Defaults()
 	}
@@ -290,7 +306,22 @@ func (c *Config) Validate() error {
 	if c.NATSURL != "" && c.NATSListen != "" {
 		return errors.New("nats_listen applies to the embedded server only; drop it or nats_url")
 	}
+	if c.ResumeWindowLinger > 10*time.Minute {
+		return fmt.Errorf("resume_window_linger %s is over 10m: a node would receive the events of channels nobody there reads", c.ResumeWindowLinger)
+	}
 	return nil
+}
+
+// WindowBytes is the resume window's memory (0: none).
+func (c *Config) WindowBytes() int { return max(c.ResumeWindowBytes, 0) }
+
+// WindowLinger is how long channels linger for the resume window (0: not at
+// all; also when there is no window).
+func (c *Config) WindowLinger() time.Duration {
+	if c.WindowBytes() == 0 {
+		return 0
+	}
+	return max(c.ResumeWindowLinger, 0)
 }
 
 // Load reads a YAML configuration file. Unknown fields are an error, so a

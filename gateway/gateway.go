@@ -30,8 +30,7 @@ type Broker interface {
 	Relay(app string, o bus.Outgoing) error
 	Subscribe(app, channel string) (*bus.Subscription, error)
 	Last(ctx context.Context, app, channel string) (bus.Stored, error)
-	After(ctx context.Context, app, channel string, from, to uint64, max int) ([]bus.Delivery, error)
-	FirstSeq(ctx context.Context, app string) (uint64, error)
+	Replay(ctx context.Context, app, channel string, from uint64, limit int) (*bus.Replay, error)
 	LastSeq(ctx context.Context, app string) (uint64, error)
 	Tap(app string, f func(bus.Delivery)) (func(), error)
 	PublishControl(app, kind string, data []byte) error
@@ -130,6 +129,7 @@ func New(cfg config.Config, d Deps) (*Gateway, error) {
 	}
 	table := newApps(cfg.Apps, nil, g.metrics)
 	g.apps.Store(&table)
+	g.hub.linger = cfg.WindowLinger()
 	g.hub.channelsChanged = func(appKey string, delta int) {
 		if a := g.app(appKey); a != nil {
 			a.rt.m.Channels.Add(float64(delta))

@@ -112,6 +112,9 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		cancel()
 	}
 	s, err := g.hub.join(c, a.Key, ch)
+	if err == nil && d.Resume > 0 {
+		s.bound() // its replay may take a while: hold a bounded amount
+	}
 	if err == nil && member != nil {
 		s.userID = member.UserID
 		ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
@@ -148,14 +151,15 @@ func (g *Gateway) subscribe(c *client, f protocol.Frame) {
 		s.memberAfter.Store(rev)
 	}
 	c.send(protocol.WithSeq(protocol.SubscriptionSucceeded(ch, succeeded), position))
-	var after uint64
 	switch {
 	case d.Resume > 0:
-		after = g.replay(c, ch, d.Resume, d.ResumeSocket)
+		// Off the read loop; the replay ends the hold.
+		g.queueReplay(c, replayJob{s: s, channel: ch, from: d.Resume, oldSocket: d.ResumeSocket})
 	case protocol.IsCache(ch):
-		after = g.sendCached(c, ch)
+		s.release(g.sendCached(c, ch))
+	default:
+		s.release(0)
 	}
-	s.release(after)
 	g.noteCount(a.Key, ch, 0, false)
 }
 
@@ -177,39 +181,6 @@ func (g *Gateway) sendCached(c *client, ch string) uint64 {
 	return 0
 }
 
-// maxReplay bounds one resume; a client further behind refetches its state.
-const maxReplay = 10000
-
-// replay sends a resuming subscriber the stored events of ch after seq from,
-// in order, or pusher:recovery_failed when the stream no longer holds all of
-// them. It returns the last sequence sent.
-func (g *Gateway) replay(c *client, ch string, from uint64, oldSocket string) uint64 {
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	first, err := g.broker.FirstSeq(ctx, c.app().Key)
-	if err != nil || first > from+1 {
-		c.send(protocol.RecoveryFailed(ch))
-		return 0
-	}
-	evs, err := g.broker.After(ctx, c.app().Key, ch, from, 0, maxReplay+1)
-	if err != nil || len(evs) > maxReplay {
-		if err != nil {
-			g.log.Error("resume", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
-		}
-		c.send(protocol.RecoveryFailed(ch))
-		return 0
-	}
-	last := from
-	for _, e := range evs {
-		last = e.Seq
-		if e.Exclude != "" && (e.Exclude == oldSocket || e.Exclude == c.socketID) {
-			continue
-		}
-		c.send(protocol.WithSeq(e.Frame, e.Seq))
-	}
-	return last
-}
-
 func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
 	var d protocol.SubscribeData
 	if err := protocol.DecodeData(f.Data, &d); err != nil {
@@ -228,6 +199,7 @@ func (g *Gateway) unsubscribe(c *client, f protocol.Frame) {
 // drop ends a client's subscription: the hub forgets it and a presence
 // member key is removed.
 func (g *Gateway) drop(c *client, ch string, s *subscription) {
+	s.gone.Store(true)
 	if g.hub.leave(c, c.app().Key, ch) {
 		c.app().rt.m.Subscriptions.Dec()
 	}

@@ -62,7 +62,7 @@ func run(args []string) error {
 
 	var gw *gateway.Gateway
 	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log,
-		Auth: cfg.NATS, Replicas: cfg.Replicas},
+		Auth: cfg.NATS, Replicas: cfg.Replicas, WindowBytes: cfg.WindowBytes()},
 		func(d bus.Delivery) { gw.Deliver(d) })
 	if err != nil {
 		return err
