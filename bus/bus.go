@@ -46,6 +46,10 @@ type Options struct {
 	// Replicas of streams and buckets; 0 picks 3 on a cluster of 3 or more
 	// servers, else 1.
 	Replicas int
+	// WindowBytes is the memory for the latest events of the channels this
+	// node receives, from which resumes are served without reading the
+	// stream; 0 keeps no window.
+	WindowBytes int
 	// Confirm is how long after a new channel subscription the bus checks
 	// the stream for events that did not arrive (interest takes time to
 	// spread across a NATS cluster). 0 picks 1 s when the NATS server is
@@ -61,6 +65,9 @@ type Delivery struct {
 	Frame []byte
 	// Seq is the event's position in its app's stream.
 	Seq uint64
+	// Prev is a position before Seq such that the channel has no stored
+	// event between the two (Seq-1 when nothing more is known).
+	Prev uint64
 	// Exclude is the socket id that must not receive the event.
 	Exclude string
 	// Stored is when JetStream stored the event (zero when unknown).
@@ -89,6 +96,8 @@ type Bus struct {
 	replicas  int
 	confirm   time.Duration
 	confirmer *confirmer
+
+	streamReads atomic.Int64 // batched reads of a stream, for tests
 
 	mu      sync.Mutex
 	streams map[string]jetstream.Stream // by app token
@@ -178,7 +187,8 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	go b.store.run(b.ctx)
 	b.shards = make([]*shard, deliveryShards)
 	for i := range b.shards {
-		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{}}
+		s := &shard{bus: b, in: make(chan *nats.Msg, shardBuffer), last: map[string]uint64{},
+			window: newWindow(opts.WindowBytes / deliveryShards)}
 		b.shards[i] = s
 		go s.run()
 	}
@@ -290,6 +300,13 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		MaxBytes:    a.MaxBytes,
 		Duplicates:  time.Minute,
 		AllowDirect: true,
+		// A new stream starts at the current time in microseconds rather
+		// than at 1, so positions of an earlier stream of the app (the
+		// store was reset) lie below the new one's first event and a
+		// resume from them is refused instead of replaying unrelated
+		// events; and an empty stream has a position clients can resume
+		// from. Positions stay below 2^53, exact in JavaScript numbers.
+		FirstSeq: uint64(time.Now().UnixMicro()),
 		RePublish: &jetstream.RePublish{
 			Source:      eventSubject(tok, "*"),
 			Destination: outSubject(tok, "{{wildcard(1)}}"),
@@ -439,41 +456,36 @@ func (b *Bus) Last(ctx context.Context, app, channel string) (Stored, error) {
 
 // After returns the stored events of a channel with a sequence greater than
 // from and smaller than to (to == 0: up to the newest), in order, at most max
-// of them (max <= 0: no limit).
+// of them (max <= 0: no limit). It reads the stream in batches.
 func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, max int) ([]Delivery, error) {
-	tok := EncodeToken(app)
-	st, err := b.stream(tok)
-	if err != nil {
-		return nil, err
-	}
-	chTok := EncodeToken(channel)
+	tok, chTok := EncodeToken(app), EncodeToken(channel)
 	if err := checkChannel(tok, chTok, channel); err != nil {
 		return nil, fmt.Errorf("read %s: %w", channel, err)
 	}
-	subj := eventSubject(tok, chTok)
 	var out []Delivery
-	for seq := from + 1; (to == 0 || seq < to) && (max <= 0 || len(out) < max); {
-		m, err := st.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subj))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
+	for start := from + 1; ; {
+		n := 1024
+		if max > 0 {
+			n = min(n, max-len(out))
+		}
+		if n <= 0 {
+			return out, nil
+		}
+		bt, err := b.readBatch(ctx, app, channel, start, n, 0)
+		for _, d := range bt.events {
+			if to != 0 && d.Seq >= to {
+				return out, nil
+			}
+			out = append(out, d)
 		}
 		if err != nil {
-			return out, fmt.Errorf("read %s after %d: %w", channel, seq, err)
+			return out, err
 		}
-		if to != 0 && m.Sequence >= to {
-			break
+		if len(bt.events) == 0 || bt.more == 0 {
+			return out, nil
 		}
-		out = append(out, Delivery{App: app, Channel: channel, Frame: m.Data, Seq: m.Sequence, Exclude: m.Header.Get(hdrExclude)})
-		seq = m.Sequence + 1
+		start = bt.events[len(bt.events)-1].Seq + 1
 	}
-	return out, nil
-}
-
-// FirstSeq returns the oldest sequence the app's stream still holds (0 when
-// it is empty), so a resume can tell whether it is too late.
-func (b *Bus) FirstSeq(ctx context.Context, app string) (uint64, error) {
-	st, err := b.state(ctx, app)
-	return st.FirstSeq, err
 }
 
 // LastSeq returns the newest sequence of the app's stream (0 when empty):
@@ -514,9 +526,7 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 		return nil, fmt.Errorf("subscribe: %w", err)
 	}
 	subj := outSubject(appTok, chTok)
-	h := fnv.New32a()
-	h.Write([]byte(subj))
-	sh := b.shards[h.Sum32()%uint32(len(b.shards))]
+	sh := b.shardOf(subj)
 	confirm := b.confirmAfter()
 	if confirm > 0 {
 		// Before the interest exists, so every event after base is owed.
@@ -540,12 +550,20 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	return s, nil
 }
 
+// shardOf returns the shard that delivers an out subject.
+func (b *Bus) shardOf(subject string) *shard {
+	h := fnv.New32a()
+	h.Write([]byte(subject))
+	return b.shards[h.Sum32()%uint32(len(b.shards))]
+}
+
 // Unsubscribe ends the interest; events already queued are still delivered.
 func (s *Subscription) Unsubscribe() error {
 	subj := s.sub.Subject
 	if s.check != nil {
 		s.check.Store(true)
 	}
+	s.shard.window.close(subj)
 	err := s.sub.Unsubscribe()
 	// The marker follows every queued message of this subscription, so the
 	// shard forgets the subject's position only after delivering them.

@@ -3,7 +3,9 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -25,7 +27,9 @@ import (
 type createFirst struct{ jetstream.JetStream }
 
 // CreateOrUpdateStream creates the stream, or updates it in place when it
-// exists with other settings.
+// exists with other settings. cfg.FirstSeq applies to a new stream only: an
+// update keeps the first sequence the stream was created with (a changed
+// one would have the server purge the events below it at its next start).
 func (j createFirst) CreateOrUpdateStream(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
 	return retryTimeout(ctx, func() (jetstream.Stream, error) {
 		st, err := j.JetStream.Stream(ctx, cfg.Name)
@@ -34,16 +38,37 @@ func (j createFirst) CreateOrUpdateStream(ctx context.Context, cfg jetstream.Str
 			if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 				return st, err
 			}
-			st, err = j.JetStream.Stream(ctx, cfg.Name)
+			st, err = j.existing(ctx, cfg.Name)
 		}
 		if err != nil {
 			return nil, err
 		}
+		// The first sequence is the stream's for life.
+		cfg.FirstSeq = st.CachedInfo().Config.FirstSeq
 		if sameStreamConfig(cfg, st.CachedInfo().Config) {
 			return st, nil
 		}
 		return j.JetStream.UpdateStream(ctx, cfg)
 	})
+}
+
+// existing returns a stream that exists: one another gateway is creating
+// right now is not found for a moment, so it is asked again, for up to 5 s.
+func (j createFirst) existing(ctx context.Context, name string) (jetstream.Stream, error) {
+	for try := 0; ; try++ {
+		st, err := j.JetStream.Stream(ctx, name)
+		if err == nil {
+			return st, nil
+		}
+		if !errors.Is(err, jetstream.ErrStreamNotFound) || try == 50 {
+			return nil, fmt.Errorf("read settings of stream %s: %w", name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // CreateOrUpdateKeyValue creates the bucket, or updates it in place when it

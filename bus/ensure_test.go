@@ -141,3 +141,33 @@ func TestEnsureOnSmallStore(t *testing.T) {
 		t.Fatalf("stream after the reload: %+v %v, want max age 2h", info, err)
 	}
 }
+
+// TestNewStreamStartsAtTheClock (issue 13 #9): a new stream's positions
+// start at the time in microseconds, so an empty stream has a position to
+// resume from; declaring the app again keeps the stream and its events.
+func TestNewStreamStartsAtTheClock(t *testing.T) {
+	b, _ := openTest(t)
+	before := uint64(time.Now().UnixMicro())
+	ensureApp(t, b, "fresh", 1<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	last, err := b.LastSeq(ctx, "fresh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last+1 < before || last > uint64(time.Now().UnixMicro()) {
+		t.Fatalf("empty new stream at %d, want about the clock (%d)", last, before)
+	}
+	seqs := publishN(t, b, "fresh", "c", 3)
+	if seqs[0] != last+1 {
+		t.Fatalf("first event at %d, want %d", seqs[0], last+1)
+	}
+	ensureApp(t, b, "fresh", 2<<20) // an update: the first sequence must not move
+	if ds, err := b.After(ctx, "fresh", "c", 0, 0, 0); err != nil || len(ds) != 3 {
+		t.Fatalf("after the update: %d events %v, want the 3 stored", len(ds), err)
+	}
+	st, err := b.state(ctx, "fresh")
+	if err != nil || st.FirstSeq != seqs[0] {
+		t.Fatalf("first sequence after the update: %d %v, want %d", st.FirstSeq, err, seqs[0])
+	}
+}

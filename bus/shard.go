@@ -29,9 +29,10 @@ const (
 // shard delivers the republished events of the channels hashed to it, one
 // message at a time, so a channel's events keep their stream order.
 type shard struct {
-	bus  *Bus
-	in   chan *nats.Msg
-	last map[string]uint64 // out subject -> last delivered (or base) sequence
+	bus    *Bus
+	in     chan *nats.Msg
+	last   map[string]uint64 // out subject -> last delivered (or base) sequence
+	window *window           // latest events of this shard's channels; nil: none
 }
 
 func (s *shard) run() {
@@ -63,6 +64,8 @@ func (s *shard) handle(m *nats.Msg) {
 	switch m.Subject {
 	case markUnsub:
 		delete(s.last, m.Reply)
+		// Events after this are not received: the window would miss them.
+		s.window.drop(m.Reply)
 	case markBase:
 		if _, known := s.last[m.Reply]; !known {
 			s.last[m.Reply], _ = strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
@@ -86,13 +89,20 @@ func (s *shard) deliver(m *nats.Msg) {
 		return // already delivered (a gap fill got there first)
 	}
 	if known && prev > last {
-		s.fill(app, channel, last, seq)
+		s.fill(m.Subject, app, channel, last, seq)
 	}
 	if seq != 0 {
 		s.last[m.Subject] = seq
 	}
 	stored, _ := time.Parse(time.RFC3339Nano, m.Header.Get(hdrTime))
-	s.bus.handler(Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Exclude: m.Header.Get(hdrExclude), Stored: stored})
+	d := Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Prev: prev, Exclude: m.Header.Get(hdrExclude), Stored: stored}
+	if prev == 0 && seq != 0 {
+		// 0: no earlier event of the channel is stored now; older ones may
+		// have been removed, so nothing is known before this one.
+		d.Prev = seq - 1
+	}
+	s.window.add(m.Subject, d)
+	s.bus.handler(d)
 }
 
 // check fills what a subscription should have received up to the stream
@@ -107,7 +117,7 @@ func (s *shard) check(m *nats.Msg) {
 	if !ok {
 		return
 	}
-	if filled := s.fill(app, channel, last, upTo+1); filled > last {
+	if filled := s.fill(m.Reply, app, channel, last, upTo+1); filled > last {
 		s.last[m.Reply] = filled
 	}
 }
@@ -116,7 +126,7 @@ func (s *shard) check(m *nats.Msg) {
 // (a NATS reconnect, a dropped message of a slow subscription, interest that
 // had not reached the stream's leader yet) and returns the sequence of the
 // last one it delivered (last when none).
-func (s *shard) fill(app, channel string, last, seq uint64) uint64 {
+func (s *shard) fill(subject, app, channel string, last, seq uint64) uint64 {
 	ctx, cancel := context.WithTimeout(s.bus.ctx, 5*time.Second)
 	defer cancel()
 	missed, err := s.bus.After(ctx, app, channel, last, seq, 0)
@@ -125,6 +135,7 @@ func (s *shard) fill(app, channel string, last, seq uint64) uint64 {
 			slog.Uint64("after", last), slog.Uint64("before", seq), slog.Any("err", err))
 	}
 	for _, d := range missed {
+		s.window.add(subject, d)
 		s.bus.handler(d)
 		last = d.Seq
 	}

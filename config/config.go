@@ -70,6 +70,16 @@ type Config struct {
 	// their retries are kept in the dead-letter stream for `pushd webhooks
 	// replay` (7 days).
 	WebhookDeadLetterMaxAge time.Duration `yaml:"webhook_dead_letter_max_age"`
+	// ResumeWindowBytes is the memory each node gives to the latest events
+	// of the channels it serves (default 32 MiB), from which resumes of
+	// recently missed events are answered without reading the stream;
+	// negative keeps no window (every resume reads the stream).
+	ResumeWindowBytes int `yaml:"resume_window_bytes"`
+	// ResumeWindowLinger is how long a node keeps receiving a channel's
+	// events after its last local subscriber left (default 30 s), so that a
+	// client that reconnects within it resumes from memory; negative: not
+	// at all. At most 10 minutes.
+	ResumeWindowLinger time.Duration `yaml:"resume_window_linger"`
 	// Apps are the applications this server serves, identified by key.
 	Apps []App `yaml:"apps"`
 }
@@ -262,6 +272,12 @@ func (c *Config) Defaults() {
 	if c.WebhookDeadLetterMaxAge == 0 {
 		c.WebhookDeadLetterMaxAge = DefaultWebhookDeadLetterMaxAge
 	}
+	if c.ResumeWindowBytes == 0 {
+		c.ResumeWindowBytes = 32 << 20
+	}
+	if c.ResumeWindowLinger == 0 {
+		c.ResumeWindowLinger = 30 * time.Second
+	}
 	for i := range c.Apps {
 		c.Apps[i].Defaults()
 	}
@@ -363,7 +379,22 @@ func (c *Config) Validate() error {
 	if c.Replicas < 0 || c.Replicas > 5 {
 		return errors.New("replicas must be between 1 and 5")
 	}
+	if c.ResumeWindowLinger > 10*time.Minute {
+		return fmt.Errorf("resume_window_linger %s is over 10m: a node would receive the events of channels nobody there reads", c.ResumeWindowLinger)
+	}
 	return c.validateNATSListen()
+}
+
+// WindowBytes is the resume window's memory (0: none).
+func (c *Config) WindowBytes() int { return max(c.ResumeWindowBytes, 0) }
+
+// WindowLinger is how long channels linger for the resume window (0: not at
+// all; also when there is no window).
+func (c *Config) WindowLinger() time.Duration {
+	if c.WindowBytes() == 0 {
+		return 0
+	}
+	return max(c.ResumeWindowLinger, 0)
 }
 
 // Load reads a YAML configuration file. Unknown fields are an error, so a

@@ -164,6 +164,8 @@ func TestDefaults(t *testing.T) {
 		{"log_format", c.LogFormat, "text"},
 		{"pong_timeout", c.PongTimeout, 30 * time.Second},
 		{"shutdown_timeout", c.ShutdownTimeout, 10 * time.Second},
+		{"resume_window_bytes", c.ResumeWindowBytes, 32 << 20},
+		{"resume_window_linger", c.ResumeWindowLinger, 30 * time.Second},
 	}
 	for _, tt := range top {
 		if tt.got != tt.want {
@@ -253,6 +255,8 @@ func TestValidate(t *testing.T) {
 			"max_user_id_length 1200 leaves no room"},
 		{"negative max_channel_name_length", Config{Apps: []App{{Key: "k", Secret: "s", Limits: Limits{MaxChannelNameLength: -1}}}}, "must not be negative"},
 		{"webhook_names unknown", Config{Apps: []App{{Key: "k", Secret: "s", WebhookNames: "soketi"}}}, "webhook_names"},
+		{"resume window off", Config{ResumeWindowBytes: -1, ResumeWindowLinger: -1}, ""},
+		{"resume window linger too long", Config{ResumeWindowLinger: time.Hour}, "resume_window_linger"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,8 +48,9 @@ func TestBrowserCloseCodes(t *testing.T) {
 
 // runBrowserNode runs one node test file in e2e/browser against s. While it
 // runs, a test may ask for a server restart by creating restart.req (holding
-// an id) in PUSHD_CONTROL_DIR; the restart happens here, on the test
-// goroutine, and restart.done.<id> tells the script it is over.
+// an id, or "reset:" and an id to restart with the data directory wiped)
+// in PUSHD_CONTROL_DIR; the restart happens here, on the test goroutine,
+// and restart.done.<id> tells the script it is over.
 func runBrowserNode(t *testing.T, s *server, file string) {
 	t.Helper()
 	if _, err := os.Stat("browser/node_modules/playwright-core"); err != nil {
@@ -84,8 +85,14 @@ wait:
 				continue
 			}
 			os.Remove(req)
-			t.Logf("restarting pushd for %s", file)
-			s.restart(t)
+			if kind, rest, ok := strings.Cut(string(id), ":"); ok && kind == "reset" {
+				id = []byte(rest)
+				t.Logf("restarting pushd with an empty event store for %s", file)
+				s.resetStore(t)
+			} else {
+				t.Logf("restarting pushd for %s", file)
+				s.restart(t)
+			}
 			if werr := os.WriteFile(filepath.Join(ctl, "restart.done."+strings.TrimSpace(string(id))), nil, 0o600); werr != nil {
 				t.Fatal(werr)
 			}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -161,4 +162,41 @@ func TestGoClientRecoveryFailed(t *testing.T) {
 	if e := nextEvent(t, got, "live event"); e.Data != "live" {
 		t.Fatalf("after recovery_failed: got %+v, want live", e)
 	}
+}
+
+// TestGoClientStoreReset (issue 13 #9): after the event store was wiped the
+// client's position belongs to a stream that is gone. The resume answers
+// recovery_failed instead of replaying whatever the new stream holds past
+// the old number (70 events here), the client takes the position the
+// failure carries, and its next resume, before any new event, replays
+// exactly what it missed.
+func TestGoClientStoreReset(t *testing.T) {
+	s := startPushd(t, "")
+	c := connectedGoClient(t, s, "app-key", "app-secret", nil)
+	ch := c.subscribe("reset-feed")
+	got := record(ch.Bind, "n")
+	failed := record(ch.Bind, "pusher:recovery_failed")
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"reset-feed","data":"before"}`)
+	nextEvent(t, got, "event before the reset")
+
+	c.tr.cut()
+	c.waitState(wasmclient.StateDisconnected, 5*time.Second)
+	s.resetStore(t)
+	for i := range 70 {
+		trigger(t, s, "app-key", "app-secret", "/apps/1/events", fmt.Sprintf(`{"name":"n","channel":"reset-feed","data":"%d"}`, i))
+	}
+	c.tr.reopen()
+	e := nextEvent(t, failed, "pusher:recovery_failed after the reset")
+	if e.Channel != "reset-feed" || e.Seq == 0 || ch.LastSeq() != e.Seq {
+		t.Fatalf("recovery_failed %+v, channel position %d: want the server's position taken", e, ch.LastSeq())
+	}
+
+	c.tr.cut()
+	c.waitState(wasmclient.StateDisconnected, 5*time.Second)
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"reset-feed","data":"missed"}`)
+	c.tr.reopen()
+	if e := nextEvent(t, got, "event missed after the recovery"); e.Data != "missed" {
+		t.Fatalf("after the second resume: got %+v, want missed", e)
+	}
+	noEvent(t, failed, 300*time.Millisecond)
 }

@@ -308,6 +308,19 @@ func (s *server) restart(t *testing.T) {
 	s.start(t, s.args)
 }
 
+// resetStore stops the server, deletes its data directory (the event store
+// is reset, as when an operator wipes the volume) and starts it again on
+// the same ports.
+func (s *server) resetStore(t *testing.T) {
+	t.Helper()
+	s.stop(t)
+	if err := os.RemoveAll(s.DataDir); err != nil {
+		t.Fatalf("wipe %s: %v", s.DataDir, err)
+	}
+	args := append([]string(nil), s.cmd.Args[1:]...)
+	s.start(t, args[6:])
+}
+
 // nodeEnv is the environment node tests read to find the server and apps.
 func (s *server) nodeEnv() []string {
 	wsHost, wsPort, _ := net.SplitHostPort(s.WSAddr)

@@ -18,6 +18,7 @@ type client struct {
 	ws       *gws.Conn
 	socketID string
 	out      outbox
+	rp       replays // resumes waiting or running
 
 	opened     int64        // unix nanos of the connection
 	resumable  bool         // a Pushd client: gets stream positions

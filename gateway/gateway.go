@@ -32,8 +32,7 @@ type Broker interface {
 	Relay(app string, o bus.Outgoing) error
 	Subscribe(app, channel string) (*bus.Subscription, error)
 	Last(ctx context.Context, app, channel string) (bus.Stored, error)
-	After(ctx context.Context, app, channel string, from, to uint64, max int) ([]bus.Delivery, error)
-	FirstSeq(ctx context.Context, app string) (uint64, error)
+	Replay(ctx context.Context, app, channel string, from uint64, limit int) (*bus.Replay, error)
 	LastSeq(ctx context.Context, app string) (uint64, error)
 	SubscribeControl(kind string, f func(app string, data []byte)) error
 }
@@ -150,6 +149,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Gateway, error) {
 	g.log.Info("websocket connection limit", slog.Int("max_connections", limit), slog.Uint64("open_file_limit", files))
 	g.metrics.Gauge("pushd_sockets", "Open sockets of the WebSocket port, handshakes included.", func() float64 { return float64(g.sockets.Load()) })
 	g.metrics.Gauge("pushd_sockets_max", "The most sockets the WebSocket port holds (max_connections).", func() float64 { return float64(g.maxSockets) })
+	g.hub.linger = cfg.WindowLinger()
 	g.hub.channelsChanged = func(appKey string, delta int) {
 		if a := g.apps.Get(appKey); a != nil {
 			a.Metrics.Channels.Add(float64(delta))

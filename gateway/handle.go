@@ -107,6 +107,7 @@ func (f *frames) unsubscribe(c *client, fr protocol.Frame) {
 // drop ends a client's subscription: the hub forgets it and a presence
 // member key is removed.
 func (f *frames) drop(c *client, ch string, s *subscription) {
+	s.gone.Store(true)
 	if f.hub.leave(c, c.app().Key, ch) {
 		c.app().Metrics.Subscriptions.Dec()
 	}

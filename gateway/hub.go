@@ -4,8 +4,10 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 const hubShards = 64
@@ -22,6 +24,10 @@ type hub struct {
 	// channelsChanged is told when an app's channel gets its first or
 	// loses its last local subscriber (metrics); may be nil.
 	channelsChanged func(app string, delta int)
+	// linger is how long a channel keeps its bus subscription after its
+	// last local subscriber left, so that the bus's window of recent
+	// events stays complete for clients that come back (0: none).
+	linger time.Duration
 }
 
 type hubShard struct {
@@ -36,6 +42,12 @@ type hubChannel struct {
 	ready chan struct{} // closed once the bus subscription exists (or failed)
 	sub   Unsubscriber
 	err   error
+	// expiry ends the bus subscription of a channel without local
+	// subscribers (lingering); nil while the channel has subscribers.
+	// lingers counts the lingers, so a timer that fires late knows it is
+	// stale.
+	expiry  *time.Timer
+	lingers uint64
 }
 
 // subscription is one client's membership of one channel. Deliveries are
@@ -52,10 +64,26 @@ type subscription struct {
 	// counted is the last subscription_count sent to this subscriber (0:
 	// none yet); written only by the channel's count sender.
 	counted atomic.Int64
+	gone    atomic.Bool // the client left the channel: a replay stops
 
 	mu      sync.Mutex
 	pending []delivery
+	// A resuming subscription holds at most maxHeld stored events
+	// (maxHeldBytes) while its replay runs; beyond that stored events are
+	// not kept but read from the stream by the replay, up to overflow.
+	bounded     bool
+	heldStored  int
+	heldBytes   int
+	overflow    uint64
+	heldUnbound int // events without a sequence held (member and client events)
 }
+
+// Bounds of what a resuming subscription holds during its replay: a
+// quarter of the socket's outbox, which the release sends at once.
+const (
+	maxHeld      = maxQueuedFrames / 4
+	maxHeldBytes = maxQueuedBytes / 4
+)
 
 // delivery is what the hub writes: a stored event (Seq set) or a member
 // event derived from presence (rev set).
@@ -95,13 +123,19 @@ func (h *hub) join(c *client, app, channel string) (*subscription, error) {
 		hc = &hubChannel{subs: map[*client]*subscription{}, ready: make(chan struct{})}
 		sh.channels[k] = hc
 	}
+	if hc.expiry != nil {
+		// Lingering: its bus subscription is taken over.
+		hc.expiry.Stop()
+		hc.expiry = nil
+	}
+	occupied := len(hc.subs) == 0
 	hc.subs[c] = s
 	h.counted(app, channel, len(hc.subs))
 	sh.mu.Unlock()
+	if occupied && h.channelsChanged != nil {
+		h.channelsChanged(app, 1)
+	}
 	if first {
-		if h.channelsChanged != nil {
-			h.channelsChanged(app, 1)
-		}
 		// A failed Subscribe returns a nil *bus.Subscription: stored in
 		// the interface it would be a non-nil Unsubscriber holding nil.
 		if sub, err := h.broker.Subscribe(app, channel); err != nil {
@@ -138,20 +172,44 @@ func (h *hub) leave(c *client, app, channel string) bool {
 	delete(hc.subs, c)
 	h.counted(app, channel, len(hc.subs))
 	last := len(hc.subs) == 0
+	end := false
 	if last {
-		delete(sh.channels, k)
+		// The bus subscription is ready: join waits for it before a
+		// member can leave.
+		if h.linger > 0 && hc.sub != nil {
+			hc.lingers++
+			n := hc.lingers
+			hc.expiry = time.AfterFunc(h.linger, func() { h.expire(k, hc, n) })
+		} else {
+			delete(sh.channels, k)
+			end = true
+		}
 	}
 	sh.mu.Unlock()
-	if last {
-		if h.channelsChanged != nil {
-			h.channelsChanged(app, -1)
-		}
+	if last && h.channelsChanged != nil {
+		h.channelsChanged(app, -1)
+	}
+	if end {
 		<-hc.ready
 		if hc.sub != nil {
 			_ = hc.sub.Unsubscribe()
 		}
 	}
 	return true
+}
+
+// expire ends the bus subscription of a channel that lingered without
+// local subscribers (its linger number n), unless one joined meanwhile.
+func (h *hub) expire(k chanKey, hc *hubChannel, n uint64) {
+	sh := h.shard(k)
+	sh.mu.Lock()
+	if sh.channels[k] != hc || hc.expiry == nil || hc.lingers != n || len(hc.subs) != 0 {
+		sh.mu.Unlock()
+		return
+	}
+	delete(sh.channels, k)
+	sh.mu.Unlock()
+	_ = hc.sub.Unsubscribe()
 }
 
 // deliver writes one stored event to every local subscriber of its channel.
@@ -194,7 +252,7 @@ func (s *subscription) offer(d delivery) {
 	if s.held.Load() {
 		s.mu.Lock()
 		if s.held.Load() {
-			s.pending = append(s.pending, d)
+			s.hold(d)
 			s.mu.Unlock()
 			return
 		}
@@ -216,10 +274,80 @@ func (s *subscription) wants(d delivery, after uint64) bool {
 	return d.Seq == 0 || d.Seq > after
 }
 
+// hold queues a delivery while the subscription is held; s.mu is held.
+func (s *subscription) hold(d delivery) {
+	if !s.bounded {
+		s.pending = append(s.pending, d)
+		return
+	}
+	if d.Seq == 0 {
+		// Member and client events are not stored: they must be kept.
+		if s.heldUnbound >= maxHeld {
+			s.c.app().Metrics.SlowConsumers.Inc()
+			s.c.fail(protocol.CodeOverCapacity, "slow consumer: too many events held during a resume")
+			return
+		}
+		s.heldUnbound++
+		s.pending = append(s.pending, d)
+		return
+	}
+	if s.overflow == 0 && s.heldStored < maxHeld && s.heldBytes+len(d.Frame) <= maxHeldBytes {
+		s.heldStored++
+		s.heldBytes += len(d.Frame)
+		s.pending = append(s.pending, d)
+		return
+	}
+	if s.overflow == 0 {
+		// Over the bound: the stored events held so far and every later
+		// one are read from the stream by the replay instead.
+		kept := s.pending[:0]
+		for _, p := range s.pending {
+			if p.Seq == 0 {
+				kept = append(kept, p)
+			}
+		}
+		clear(s.pending[len(kept):])
+		s.pending, s.heldStored, s.heldBytes = kept, 0, 0
+	}
+	s.overflow = max(s.overflow, d.Seq)
+}
+
+// bound limits what the subscription holds until its replay ends.
+func (s *subscription) bound() {
+	s.mu.Lock()
+	s.bounded = true
+	s.mu.Unlock()
+}
+
 // release ends the hold: queued events newer than after are sent, in order,
 // and from now on events go straight to the client.
 func (s *subscription) release(after uint64) {
 	s.mu.Lock()
+	s.releaseLocked(after)
+	s.mu.Unlock()
+}
+
+// finish ends the hold after a replay that sent every event up to pos. It
+// reports false, keeping the hold, when stored events after pos were not
+// held (see hold): the replay reads them first.
+func (s *subscription) finish(pos uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.overflow > pos {
+		return false
+	}
+	s.releaseLocked(pos)
+	return true
+}
+
+// overflowed returns the last stored event not held (0: none).
+func (s *subscription) overflowed() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.overflow
+}
+
+func (s *subscription) releaseLocked(after uint64) {
 	s.after.Store(after)
 	for _, d := range s.pending {
 		if s.wants(d, after) {
@@ -227,6 +355,6 @@ func (s *subscription) release(after uint64) {
 		}
 	}
 	s.pending = nil
+	s.bounded, s.heldStored, s.heldBytes, s.heldUnbound, s.overflow = false, 0, 0, 0, 0
 	s.held.Store(false)
-	s.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"context"
 	"errors"
 	"sync"
 
@@ -24,6 +25,11 @@ type outbox struct {
 	closing   bool   // no more frames accepted
 	closeCode uint16 // sent after the queue drains, when closing
 	closeMsg  string
+	// The batch the writer took and is writing.
+	inflight, inflightBytes int
+	// room is closed when the writer finished a batch (or the socket is
+	// closing); nil while nobody waits for room.
+	room chan struct{}
 }
 
 // push queues a frame; it returns false when the queue is full.
@@ -55,6 +61,50 @@ func (o *outbox) discard() {
 	o.mu.Unlock()
 }
 
+// waitRoom blocks until no more than frames and bytes are queued or being
+// written, and reports true then; false when the socket is closing or ctx
+// ends first. Writers of long sequences (a resume) use it to keep the queue
+// within the socket's budget.
+func (o *outbox) waitRoom(ctx context.Context, frames, bytes int) bool {
+	for {
+		o.mu.Lock()
+		if o.closing {
+			o.mu.Unlock()
+			return false
+		}
+		if len(o.q)+o.inflight <= frames && o.bytes+o.inflightBytes <= bytes {
+			o.mu.Unlock()
+			return true
+		}
+		if o.room == nil {
+			o.room = make(chan struct{})
+		}
+		room := o.room
+		o.mu.Unlock()
+		select {
+		case <-room:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// wakeLocked tells waiters for room to look again; o.mu is held.
+func (o *outbox) wakeLocked() {
+	if o.room != nil {
+		close(o.room)
+		o.room = nil
+	}
+}
+
+// shut accepts no more frames and wakes waiters (the socket closed).
+func (o *outbox) shut() {
+	o.mu.Lock()
+	o.closing = true
+	o.wakeLocked()
+	o.mu.Unlock()
+}
+
 // closeAfter queues a close frame that follows everything queued so far.
 func (o *outbox) closeAfter(ws *gws.Conn, code uint16, msg string) {
 	o.mu.Lock()
@@ -63,6 +113,7 @@ func (o *outbox) closeAfter(ws *gws.Conn, code uint16, msg string) {
 		return
 	}
 	o.closing, o.closeCode, o.closeMsg = true, code, msg
+	o.wakeLocked()
 	start := !o.writing
 	o.writing = true
 	o.mu.Unlock()
@@ -75,6 +126,8 @@ func (o *outbox) flush(ws *gws.Conn) {
 	var batch [][]byte
 	for {
 		o.mu.Lock()
+		o.inflight, o.inflightBytes = 0, 0
+		o.wakeLocked()
 		if len(o.q) == 0 {
 			o.writing = false
 			closing, code, msg := o.closing, o.closeCode, o.closeMsg
@@ -86,6 +139,7 @@ func (o *outbox) flush(ws *gws.Conn) {
 			return
 		}
 		batch, o.q = o.q, batch[:0]
+		o.inflight, o.inflightBytes = len(batch), o.bytes
 		o.bytes = 0
 		o.mu.Unlock()
 		for i, f := range batch {
@@ -97,6 +151,8 @@ func (o *outbox) flush(ws *gws.Conn) {
 				}
 				o.mu.Lock()
 				o.closing, o.q, o.writing = true, nil, false
+				o.inflight, o.inflightBytes = 0, 0
+				o.wakeLocked()
 				o.mu.Unlock()
 				return
 			}

@@ -61,7 +61,7 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		position, _ = f.broker.LastSeq(ctx, a.Key)
 		cancel()
 	}
-	s, err := f.join(c, ch, member)
+	s, err := f.join(c, ch, member, d.Resume > 0)
 	if err != nil {
 		f.log.Error("subscribe failed", slog.String("app", a.Key), slog.String("socket_id", c.socketID), slog.String("channel", ch), slog.Any("err", err))
 		c.send(protocol.SubscriptionError(ch, "ServerError", "the server could not subscribe (its message store did not answer): subscribe again in a moment", 503))
@@ -71,7 +71,7 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		return
 	}
 	f.confirm(c, ch, s, member, position)
-	s.release(f.catchUp(c, ch, d))
+	f.catchUp(c, ch, s, d)
 	f.reactions.noteCount(a.Key, ch, 0, false)
 }
 
@@ -127,11 +127,15 @@ func (f *frames) refuse(c *client, ch string, r *refusal) {
 // refusalLogs is how many refused subscriptions a node logs a second.
 const refusalLogs = 10
 
-// join adds c to the channel's local subscribers (held) and, for a
+// join adds c to the channel's local subscribers (held; a resuming one
+// holds a bounded amount, since its replay may take a while) and, for a
 // presence member, to the cluster's members.
-func (f *frames) join(c *client, ch string, member *presence.Member) (*subscription, error) {
+func (f *frames) join(c *client, ch string, member *presence.Member, resuming bool) (*subscription, error) {
 	a := c.app()
 	s, err := f.hub.join(c, a.Key, ch)
+	if err == nil && resuming {
+		s.bound()
+	}
 	if err != nil || member == nil {
 		return s, err
 	}
@@ -178,17 +182,19 @@ func (f *frames) confirm(c *client, ch string, s *subscription, member *presence
 	c.send(protocol.WithSeq(protocol.SubscriptionSucceeded(ch, succeeded), position))
 }
 
-// catchUp sends what the subscriber missed or is owed before live events:
-// the stored events after its resume position, or a cache channel's last
-// event. It returns the sequence of the last event sent.
-func (f *frames) catchUp(c *client, ch string, d protocol.SubscribeData) uint64 {
+// catchUp sends what the subscriber missed or is owed before live events
+// and ends the hold: a resume is replayed from the stream or the window off
+// the read loop (replay.go), paced by the socket's outbox, and ends the hold
+// itself; a cache channel gets its last event.
+func (f *frames) catchUp(c *client, ch string, s *subscription, d protocol.SubscribeData) {
 	switch {
 	case d.Resume > 0:
-		return f.replay(c, ch, d.Resume, d.ResumeSocket)
+		f.queueReplay(c, replayJob{s: s, channel: ch, from: d.Resume, oldSocket: d.ResumeSocket})
 	case protocol.IsCache(ch):
-		return f.sendCached(c, ch)
+		s.release(f.sendCached(c, ch))
+	default:
+		s.release(0)
 	}
-	return 0
 }
 
 // sendCached sends a cache channel's last event, or pusher:cache_miss, and
@@ -207,37 +213,4 @@ func (f *frames) sendCached(c *client, ch string) uint64 {
 	c.send(protocol.CacheMiss(ch))
 	f.webhooks.Report(c.app().Key, webhook.Event{Name: webhook.CacheMiss, Channel: ch}, f.uniqueID("cache_miss", c.socketID))
 	return 0
-}
-
-// maxReplay bounds one resume; a client further behind refetches its state.
-const maxReplay = 10000
-
-// replay sends a resuming subscriber the stored events of ch after seq from,
-// in order, or pusher:recovery_failed when the stream no longer holds all of
-// them. It returns the last sequence sent.
-func (f *frames) replay(c *client, ch string, from uint64, oldSocket string) uint64 {
-	ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
-	defer cancel()
-	first, err := f.broker.FirstSeq(ctx, c.app().Key)
-	if err != nil || first > from+1 {
-		c.send(protocol.RecoveryFailed(ch))
-		return 0
-	}
-	evs, err := f.broker.After(ctx, c.app().Key, ch, from, 0, maxReplay+1)
-	if err != nil || len(evs) > maxReplay {
-		if err != nil {
-			f.log.Error("resume", slog.String("app", c.app().Key), slog.String("channel", ch), slog.Any("err", err))
-		}
-		c.send(protocol.RecoveryFailed(ch))
-		return 0
-	}
-	last := from
-	for _, e := range evs {
-		last = e.Seq
-		if e.Exclude != "" && (e.Exclude == oldSocket || e.Exclude == c.socketID) {
-			continue
-		}
-		c.send(protocol.WithSeq(e.Frame, e.Seq))
-	}
-	return last
 }

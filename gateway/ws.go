@@ -156,6 +156,8 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 		return
 	}
 	c.closed.Store(true)
+	c.rp.stop()
+	c.out.shut()
 	h.g.clients.remove(c)
 	h.g.release(c.app())
 	c.app().Metrics.Connections.Dec()

@@ -27,6 +27,8 @@ type Metrics struct {
 	rejected         *prometheus.CounterVec
 	slowConsumers    *prometheus.CounterVec
 	apiRemote        *prometheus.CounterVec
+	resumes          *prometheus.CounterVec
+	replayed         *prometheus.CounterVec
 
 	// HTTPRequests counts API requests by endpoint and status code.
 	HTTPRequests *prometheus.CounterVec
@@ -54,13 +56,16 @@ func New() *Metrics {
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_rejected_total", Help: "Refused frames, subscriptions and connections, by reason."}, []string{"app", "reason"})
 	m.slowConsumers = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_slow_consumers_total", Help: "Connections closed because they did not read."}, app)
 	m.apiRemote = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_api_quota_remote_total", Help: "API requests other gateways reported against the app's api_requests_per_second."}, app)
+	m.resumes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_resumes_total", Help: "Resumed subscriptions, by result: window (answered from memory), stream, failed (recovery_failed)."}, []string{"app", "result"})
+	m.replayed = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_replayed_events_total", Help: "Events sent to resuming subscribers."}, app)
 	m.HTTPRequests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "pushd_http_requests_total", Help: "HTTP API requests by endpoint and status code."}, []string{"endpoint", "code"})
 	m.HTTPDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "pushd_http_request_duration_seconds", Help: "HTTP API request durations.",
 		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}}, []string{"endpoint"})
 	m.Latency = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "pushd_delivery_latency_seconds", Help: "Time from an event's storage to its hand-off to local sockets.",
 		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, 1}})
 	m.reg.MustRegister(m.connections, m.connectionsTotal, m.subscriptions, m.channels, m.eventsIn, m.delivered,
-		m.bytesIn, m.bytesOut, m.clientEvents, m.rejected, m.slowConsumers, m.apiRemote, m.HTTPRequests, m.HTTPDuration, m.Latency,
+		m.bytesIn, m.bytesOut, m.clientEvents, m.rejected, m.slowConsumers, m.apiRemote, m.resumes, m.replayed,
+		m.HTTPRequests, m.HTTPDuration, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -88,8 +93,11 @@ type App struct {
 	SlowConsumers                         prometheus.Counter
 	// APIRemote counts API requests other gateways charged to the quota.
 	APIRemote prometheus.Counter
-	rejected  *prometheus.CounterVec
-	app       string
+	// Resumes by result, and the events they sent.
+	ResumesWindow, ResumesStream, ResumesFailed prometheus.Counter
+	Replayed                                    prometheus.Counter
+	rejected                                    *prometheus.CounterVec
+	app                                         string
 }
 
 // ForApp returns the series of an app; nil Metrics gives series that are
@@ -111,6 +119,10 @@ func (m *Metrics) ForApp(app string) *App {
 		Relayed:           m.clientEvents.WithLabelValues(app),
 		SlowConsumers:     m.slowConsumers.WithLabelValues(app),
 		APIRemote:         m.apiRemote.WithLabelValues(app),
+		ResumesWindow:     m.resumes.WithLabelValues(app, "window"),
+		ResumesStream:     m.resumes.WithLabelValues(app, "stream"),
+		ResumesFailed:     m.resumes.WithLabelValues(app, "failed"),
+		Replayed:          m.replayed.WithLabelValues(app),
 		rejected:          m.rejected,
 		app:               app,
 	}

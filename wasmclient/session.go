@@ -173,6 +173,11 @@ func (c *Client) handle(s *session, raw []byte) {
 		}
 	case "pusher:subscription_error":
 		ch.subscribed = false
+	case "pusher:recovery_failed":
+		// The events missed since lastSeq cannot all be replayed: the
+		// position is dropped for the one the server continues from (none
+		// when it gives none), so the next reconnect resumes from there.
+		ch.lastSeq = e.Seq
 	case "pusher_internal:member_added", "pusher_internal:member_removed":
 		ev.Name = "pusher:" + e.Event[len("pusher_internal:"):]
 		var id, info string

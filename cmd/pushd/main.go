@@ -53,7 +53,7 @@ func run(args []string) error {
 
 	var gw *gateway.Gateway
 	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log,
-		Auth: cfg.NATS, ListenAuth: cfg.NATSListenAuth, Replicas: cfg.Replicas},
+		Auth: cfg.NATS, ListenAuth: cfg.NATSListenAuth, Replicas: cfg.Replicas, WindowBytes: cfg.WindowBytes()},
 		func(d bus.Delivery) { gw.Deliver(d) })
 	if err != nil {
 		return err

@@ -114,8 +114,17 @@ export function trigger(channel, name, data, socketId) {
 
 /** Asks the Go harness to restart pushd (same ports and data) and waits for it. */
 export async function restartServer() {
+  await askRestart('');
+}
+
+/** Asks the Go harness to restart pushd with its data wiped (an event store reset) and waits for it. */
+export async function resetServer() {
+  await askRestart('reset:');
+}
+
+async function askRestart(kind) {
   const id = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
-  fs.writeFileSync(path.join(env.control, `restart.req.tmp`), id);
+  fs.writeFileSync(path.join(env.control, `restart.req.tmp`), kind + id);
   fs.renameSync(path.join(env.control, `restart.req.tmp`), path.join(env.control, 'restart.req'));
   const done = path.join(env.control, `restart.done.${id}`);
   await waitUntil(() => fs.existsSync(done), 'the harness to restart pushd', 40000);

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
-  assetBase, env, launchChromium, openPage, restartServer, startProxy, startSite, trigger, uniq, waitUntil, webmanPage, wsURL,
+  assetBase, env, launchChromium, openPage, resetServer, restartServer, sleep, startProxy, startSite, trigger, uniq, waitUntil, webmanPage, wsURL,
 } from './lib.mjs';
 
 let browser;
@@ -191,6 +191,37 @@ test('reconnect after the server restarts, channels resubscribed', async () => {
   assert.deepEqual((await T(page, 'T.events')).sort(), [`${priv}:after`, `${pub}:after`, `${pub}:before`].sort());
   assert.deepEqual(await T(page, 'T.recovery'), []);
   noPageErrors(page);
+});
+
+test('recovery_failed after the event store was reset: the channel takes the position the server gives', async () => {
+  const proxy = await startProxy();
+  try {
+    const ch = uniq('reset');
+    const page = await open(
+      `watch(connection.subscribe(${JSON.stringify(ch)})).on('e', function (d) { T.events.push(d); });`,
+      { url: proxy.url, extra: ', maxReconnectDelay: 2000' },
+    );
+    await subscribed(page, ch);
+    await trigger(ch, 'e', 'before');
+    await waitUntil(() => T(page, 'T.events.length'), 'event before the reset');
+    await resetServer();
+    // The old position belongs to the wiped stream: it cannot be resumed.
+    await waitUntil(() => T(page, 'T.recovery.length'), 'recovery_failed after the reset', 20000);
+    // Cut before any new event: the next resume must start from the
+    // position recovery_failed carried, not from the old one again.
+    proxy.cut();
+    await waitUntil(() => T(page, "connection.connection.state !== 'connected'"), 'the page to notice the cut');
+    await trigger(ch, 'e', 'missed-1');
+    await trigger(ch, 'e', 'missed-2');
+    proxy.heal();
+    await waitUntil(() => T(page, 'T.events.length >= 3'), 'the events missed during the cut', 20000);
+    await sleep(300); // let a duplicate or a second recovery_failed show up
+    assert.deepEqual(await T(page, 'T.events'), ['before', 'missed-1', 'missed-2']);
+    assert.deepEqual(await T(page, 'T.recovery'), [ch]);
+    noPageErrors(page);
+  } finally {
+    await proxy.close();
+  }
 });
 
 test('resume: 1,000 events sent while the page is cut off arrive in order, once', async (t) => {

@@ -80,8 +80,10 @@ func WithSeq(frame []byte, seq uint64) []byte {
 	return append(out, '}')
 }
 
-// RecoveryFailed tells a resuming subscriber that the events it missed are
-// no longer all stored; the app should fetch its state again.
+// RecoveryFailed tells a resuming subscriber that the events it missed
+// cannot all be replayed; the app should fetch its state again. The server
+// adds (WithSeq) the position live delivery continues after, which the
+// client takes as its own.
 func RecoveryFailed(channel string) []byte {
 	buf := []byte(`{"event":"pusher:recovery_failed","channel":`)
 	buf = AppendJSONString(buf, channel)

@@ -812,6 +812,13 @@ Push.prototype._onFrame = function (frame) {
       ch.subscriptionCount = data && data.subscription_count;
       ch.emit('pusher:subscription_count', data);
       return;
+    case 'pusher:recovery_failed':
+      // The events missed since lastSeq cannot all be replayed: drop the
+      // position for the one the server continues from (none when it gives
+      // none), so the next reconnect resumes from there.
+      ch.lastSeq = typeof frame.seq === 'number' ? frame.seq : 0;
+      this._deliver(ch, ev, data, typeof frame.seq === 'number' ? { seq: frame.seq } : {});
+      return;
   }
   if (ev.indexOf('pusher_internal:') === 0) return;
   var meta = {};
