@@ -43,7 +43,8 @@ func (j createFirst) CreateOrUpdateStream(ctx context.Context, cfg jetstream.Str
 		if err != nil {
 			return nil, err
 		}
-		// The first sequence is the stream's for life.
+		// The first sequence is the stream's for life (a changed one would
+		// have the server purge the events below it at its next start).
 		cfg.FirstSeq = st.CachedInfo().Config.FirstSeq
 		if sameStreamConfig(cfg, st.CachedInfo().Config) {
 			return st, nil
@@ -101,6 +102,7 @@ func (j createFirst) CreateOrUpdateKeyValue(ctx context.Context, cfg jetstream.K
 // what want declares: every field want sets is equal, and the fields it
 // leaves zero keep whatever the server chose.
 func sameStreamConfig(want, have jetstream.StreamConfig) bool {
+	want.FirstSeq = have.FirstSeq // a stream's for life: never a reason to update
 	w, h := reflect.ValueOf(&want).Elem(), reflect.ValueOf(have)
 	for i := range w.NumField() {
 		if w.Field(i).IsZero() {
