@@ -346,7 +346,7 @@ apps:
 		t.Errorf("channels endpoint got %v, want channel_occupied and client_event, then channel_vacated", ch)
 	}
 
-	conn, err := nats.Connect("nats://" + natsAddr)
+	conn, err := nats.Connect(s.natsListenURL(t)) // the listener wants the generated credentials
 	if err != nil {
 		t.Fatal(err)
 	}
