@@ -3,8 +3,9 @@ module github.com/pushd/pushd
 go 1.26.8
 
 require (
+	github.com/dolthub/maphash v0.1.0
 	github.com/hashicorp/golang-lru/v2 v2.0.7
-	github.com/lxzan/gws v1.8.9
+	github.com/klauspost/compress v1.20.3
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/nats-io/nkeys v0.4.16
@@ -72,7 +73,6 @@ require (
 	github.com/cncf/xds/go v0.0.0-20260202195803-dba9d589def2 // indirect
 	github.com/davecgh/go-spew v1.1.2-0.20180830191138-d8f796af33cc // indirect
 	github.com/dlclark/regexp2/v2 v2.7.1 // indirect
-	github.com/dolthub/maphash v0.1.0 // indirect
 	github.com/dominikbraun/graph v0.23.0 // indirect
 	github.com/dustin/go-humanize v1.0.1 // indirect
 	github.com/elliotchance/orderedmap/v3 v3.1.1 // indirect
@@ -99,7 +99,6 @@ require (
 	github.com/hashicorp/go-version v1.9.0 // indirect
 	github.com/joho/godotenv v1.5.1 // indirect
 	github.com/json-iterator/go v1.1.12 // indirect
-	github.com/klauspost/compress v1.20.3 // indirect
 	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
 	github.com/klauspost/pgzip v1.2.6 // indirect
 	github.com/lucasb-eyer/go-colorful v1.4.1 // indirect
@@ -167,6 +166,3 @@ require (
 )
 
 tool github.com/go-task/task/v3/cmd/task
-
-// gws v1.8.9 with a fix of its 64-bit frame length check: third_party/gws/README.md.
-replace github.com/lxzan/gws => ./third_party/gws

@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"unsafe"
 
-	"github.com/lxzan/gws/internal"
+	"github.com/pushd/pushd/internal/gws/internal"
 )
 
 const frameHeaderSize = 14
