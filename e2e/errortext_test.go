@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // TestErrorMessagesSayWhatToFix: every pusher:error and

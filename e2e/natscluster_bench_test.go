@@ -23,7 +23,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 func envInt(name string, def int) int {

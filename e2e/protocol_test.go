@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 func TestHandshakeAndCloseCodes(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // healthySub is a subscriber that reads everything and checks that the

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // rawClient is a bare WebSocket peer for protocol-level tests: it sends any

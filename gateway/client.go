@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 	"github.com/pushd/pushd/internal/ratelimit"
 )
 

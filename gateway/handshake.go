@@ -12,8 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // maxHeadBytes caps the HTTP request head (request line, headers, blank

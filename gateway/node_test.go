@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 	"github.com/pushd/pushd/presence"
 )
 

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // Outbox limits: a socket whose queue grows past them is a slow consumer

@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/lxzan/gws"
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 // Socket limits of the WebSocket listener.
@@ -115,7 +115,7 @@ func (g *Gateway) serveConn(conn *wsConn, upgrader *gws.Upgrader, other http.Han
 	}
 	// A fresh goroutine keeps the read loop's stack at its minimum (2 KB:
 	// nothing may wrap ReadLoop, not even a deferred recover, or the stack
-	// of every idle socket doubles; third_party/gws/README.md).
+	// of every idle socket doubles; internal/gws/README.md).
 	go socket.ReadLoop()
 }
 

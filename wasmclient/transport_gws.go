@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lxzan/gws"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 func defaultTransport() Transport { return GWSTransport{} }

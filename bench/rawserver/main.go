@@ -21,9 +21,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/lxzan/gws"
-
 	"github.com/pushd/pushd/gateway/protocol"
+	"github.com/pushd/pushd/internal/gws"
 )
 
 func main() {

@@ -49,7 +49,12 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	fs := flag.NewFlagSet("pushd", flag.ContinueOnError)
 	var s settings
 	s.flags(fs)
+	var once oneShot // --version, --healthcheck: answer and exit (version.go)
+	once.flags(fs)
 	if err := parseFlags(fs, args, getenv); err != nil {
+		return cfg, generated, err
+	}
+	if err := once.requested(fs, &s); err != nil {
 		return cfg, generated, err
 	}
 	return s.config(true)

@@ -30,6 +30,9 @@ import (
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
+		if code, ok := answerOneShot(err, os.Stdout); ok {
+			os.Exit(code)
+		}
 		fmt.Fprintln(os.Stderr, "pushd:", err)
 		os.Exit(1)
 	}
