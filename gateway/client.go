@@ -33,8 +33,8 @@ type client struct {
 
 	mu        sync.Mutex
 	subs      subSet   // by channel name
-	userID    string                   // set by pusher:signin
-	watchlist []string                 // user ids this connection watches
+	userID    string   // set by pusher:signin
+	watchlist []string // user ids this connection watches
 }
 
 // app returns the client's app with its current settings.
