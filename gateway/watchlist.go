@@ -12,13 +12,11 @@ import (
 	"github.com/pushd/pushd/presence"
 )
 
-// onlineChannel is the internal presence channel of signed-in users: a user
-// is online while signed in on at least one connection of the cluster. '#'
-// is reserved, so no client can subscribe to it.
-const onlineChannel = "#online"
+// onlineChannel is the internal presence channel of signed-in users.
+const onlineChannel = protocol.OnlineChannel
 
 // maxWatchlist is Pusher's watchlist size; more ids get a 4302 error frame.
-const maxWatchlist = 100
+const maxWatchlist = protocol.MaxWatchlist
 
 // watchers indexes signed-in clients by the user ids they watch.
 type watchers struct {
