@@ -34,13 +34,27 @@ func (e Event) delayed() bool {
 func (e Event) reportedState() (string, bool) {
 	switch e.Name {
 	case ChannelOccupied:
-		return "occupied", true
+		return stateOccupied, true
 	case ChannelVacated:
-		return "vacated", true
+		return stateVacated, true
 	case MemberAdded:
-		return "present", true
+		return statePresent, true
 	case MemberRemoved:
-		return "absent", true
+		return stateAbsent, true
 	}
 	return "", false
+}
+
+// The reported states, as the state bucket keeps them.
+const (
+	stateOccupied = "occupied"
+	stateVacated  = "vacated"
+	statePresent  = "present"
+	stateAbsent   = "absent"
+)
+
+// holds tells whether a reported state says something is there (rather
+// than gone).
+func holds(state string) bool {
+	return state == stateOccupied || state == statePresent
 }

@@ -62,9 +62,9 @@ func (d *Dispatcher) gone(key, state string) (string, Event, bool) {
 	app, ch, user, member, ok := parseStateKey(key)
 	switch {
 	case !ok:
-	case !member && state == "occupied" && !d.opts.State.Occupied(app, ch):
+	case !member && state == stateOccupied && !d.opts.State.Occupied(app, ch):
 		return app, Event{Name: ChannelVacated, Channel: ch}, true
-	case member && state == "present" && !d.opts.State.Present(app, ch, user):
+	case member && state == statePresent && !d.opts.State.Present(app, ch, user):
 		return app, Event{Name: MemberRemoved, Channel: ch, UserID: user}, true
 	}
 	return "", Event{}, false
