@@ -77,9 +77,9 @@ func (d *Dispatcher) keepStates(ctx context.Context, age time.Duration) (int, er
 			if now.Sub(e.Created()) < age || json.Unmarshal(e.Value(), &r) != nil || !holds(r.State) {
 				continue
 			}
-			if app, _, _, _, ok := parseStateKey(e.Key()); !ok {
+			if n, ok := parseStateKey(e.Key()); !ok {
 				continue
-			} else if _, configured := d.opts.Apps(app); !configured {
+			} else if _, configured := d.opts.Apps(n.app); !configured {
 				continue
 			}
 			due = append(due, old{e.Key(), e.Value(), e.Revision()})
