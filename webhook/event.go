@@ -18,7 +18,7 @@ const (
 
 // Event is one entry of a webhook body's "events" array (Pusher names).
 type Event struct {
-	Name              string `json:"name"` // channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss, subscription_count, user_online, user_offline
+	Name              string `json:"name"`              // channel_occupied, channel_vacated, member_added, member_removed, client_event, cache_miss, subscription_count, user_online, user_offline
 	Channel           string `json:"channel,omitempty"` // every event but user_online and user_offline
 	UserID            string `json:"user_id,omitempty"`
 	Event             string `json:"event,omitempty"`     // client_event
