@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pushd/pushd/config"
 )
 
 // The state bucket forgets a key stateTTL after its last write. That bounds
@@ -26,7 +28,7 @@ const (
 // keep runs keepStates every keepEvery (the first time after a random part
 // of it, so that nodes started together do not scan together) until ctx
 // ends.
-func (d *Dispatcher) keep(ctx context.Context) {
+func keep(ctx context.Context, d *Dispatcher) {
 	wait := keepEvery/2 + rand.N(keepEvery/2)
 	for {
 		select {
@@ -35,7 +37,7 @@ func (d *Dispatcher) keep(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		wait = keepEvery
-		n, err := d.keepStates(ctx, keepAge)
+		n, err := keepStates(ctx, d.kv, d.opts.Apps, keepAge)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			d.log.Warn("webhook state keep", "err", err)
@@ -51,14 +53,14 @@ func (d *Dispatcher) keep(ctx context.Context) {
 // configured are left to expire. Each write is a compare-and-set on the
 // revision read, so of several nodes one writes and a state that changed
 // meanwhile is left alone. It returns how many it wrote.
-func (d *Dispatcher) keepStates(ctx context.Context, age time.Duration) (int, error) {
+func keepStates(ctx context.Context, kv jetstream.KeyValue, apps func(string) (config.App, bool), age time.Duration) (int, error) {
 	type old struct {
 		key string
 		val []byte
 		rev uint64
 	}
 	var due []old
-	w, err := d.kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return 0, fmt.Errorf("read reported states: %w", err)
 	}
@@ -79,7 +81,7 @@ func (d *Dispatcher) keepStates(ctx context.Context, age time.Duration) (int, er
 			}
 			if n, ok := parseStateKey(e.Key()); !ok {
 				continue
-			} else if _, configured := d.opts.Apps(n.app); !configured {
+			} else if _, configured := apps(n.app); !configured {
 				continue
 			}
 			due = append(due, old{e.Key(), e.Value(), e.Revision()})
@@ -88,7 +90,7 @@ func (d *Dispatcher) keepStates(ctx context.Context, age time.Duration) (int, er
 	_ = w.Stop()
 	n := 0
 	for _, o := range due {
-		if _, err := d.kv.Update(ctx, o.key, o.val, o.rev); err == nil {
+		if _, err := kv.Update(ctx, o.key, o.val, o.rev); err == nil {
 			n++
 		} else if ctx.Err() != nil {
 			return n, ctx.Err()

@@ -47,10 +47,10 @@ func TestKeepStates(t *testing.T) {
 		return out
 	}
 	before := revs()
-	if n, err := d.keepStates(ctx, time.Hour); err != nil || n != 0 {
+	if n, err := keepStates(ctx, d.kv, d.opts.Apps, time.Hour); err != nil || n != 0 {
 		t.Fatalf("keepStates of fresh states: %d, %v; want none", n, err)
 	}
-	if n, err := d.keepStates(ctx, 0); err != nil || n != 2 {
+	if n, err := keepStates(ctx, d.kv, d.opts.Apps, 0); err != nil || n != 2 {
 		t.Fatalf("keepStates: %d, %v; want 2 (held, member)", n, err)
 	}
 	after := revs()

@@ -34,7 +34,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer close(kept)
-		d.keep(ctx)
+		keep(ctx, d)
 	}()
 	defer func() { <-stored; <-kept }()
 	wait := 250 * time.Millisecond

@@ -59,7 +59,7 @@ func (d *Dispatcher) Snapshot(ctx context.Context, appKey, name string) (Snapsho
 		return Snapshot{}, err
 	}
 	snap := Snapshot{Endpoint: ep.name}
-	if snap.Seq, err = d.lastSeq(ctx, appKey, ep.name); err != nil {
+	if snap.Seq, err = lastSeq(ctx, d.seq, appKey, ep.name); err != nil {
 		return Snapshot{}, err
 	}
 	var filters []string
@@ -79,7 +79,7 @@ func (d *Dispatcher) Snapshot(ctx context.Context, appKey, name string) (Snapsho
 	if len(filters) == 0 {
 		return snap, nil
 	}
-	err = d.eachState(ctx, filters, func(n stateName, r reported) {
+	err = eachState(ctx, d.kv, filters, func(n stateName, r reported) {
 		if !holds(r.State) {
 			return
 		}
@@ -127,9 +127,9 @@ func pickEndpoint(app *config.App, name string) (endpoint, error) {
 }
 
 // lastSeq is the last sequence number an app's endpoint gave out (0: none).
-func (d *Dispatcher) lastSeq(ctx context.Context, app, endpoint string) (uint64, error) {
+func lastSeq(ctx context.Context, seqs jetstream.KeyValue, app, endpoint string) (uint64, error) {
 	key := token(app) + "." + token(endpoint)
-	e, err := d.seq.Get(ctx, key)
+	e, err := seqs.Get(ctx, key)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return 0, nil
 	}
@@ -145,8 +145,8 @@ func (d *Dispatcher) lastSeq(ctx context.Context, app, endpoint string) (uint64,
 
 // eachState calls f for every reported state whose key matches one of
 // filters, as the bucket holds them now.
-func (d *Dispatcher) eachState(ctx context.Context, filters []string, f func(stateName, reported)) error {
-	w, err := d.kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
+func eachState(ctx context.Context, kv jetstream.KeyValue, filters []string, f func(stateName, reported)) error {
+	w, err := kv.WatchFiltered(ctx, filters, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("read reported states: %w", err)
 	}

@@ -21,8 +21,8 @@ type userStatus struct {
 }
 
 // statusOf reads a user's status from the cluster-wide presence view.
-func (s *Server) statusOf(app, id string) userStatus {
-	st := s.presence.UserStatus(app, protocol.OnlineChannel, id)
+func (b *backendState) statusOf(app, id string) userStatus {
+	st := b.presence.UserStatus(app, protocol.OnlineChannel, id)
 	u := userStatus{ID: id, Online: st.Sockets > 0, Sockets: st.Sockets}
 	if u.Online {
 		u.SinceMS = st.Since.UnixMilli()
@@ -30,24 +30,14 @@ func (s *Server) statusOf(app, id string) userStatus {
 	return u
 }
 
-// userOrStatuses routes /apps/{id}/users/{user}: POST .../users/status
-// asks for many users, any other request is about the user named.
-func (s *Server) userOrStatuses(w http.ResponseWriter, r *http.Request) {
-	if r.PathValue("user") == "status" && r.Method == http.MethodPost {
-		s.signed(http.MethodPost, s.userStatuses)(w, r)
-		return
-	}
-	s.signed(http.MethodGet, s.oneUserStatus)(w, r)
-}
-
 // oneUserStatus answers GET /apps/{id}/users/{user}.
-func (s *Server) oneUserStatus(w http.ResponseWriter, req request) {
-	writeJSON(w, http.StatusOK, s.statusOf(req.app.Key, req.r.PathValue("user")))
+func (b *backendState) oneUserStatus(w http.ResponseWriter, req request) {
+	writeJSON(w, http.StatusOK, b.statusOf(req.app.Key, req.r.PathValue("user")))
 }
 
 // userStatuses answers POST /apps/{id}/users/status {"ids":[…]} (at most
 // maxStatusIDs) with each user's status, in the order asked.
-func (s *Server) userStatuses(w http.ResponseWriter, req request) {
+func (b *backendState) userStatuses(w http.ResponseWriter, req request) {
 	var body struct {
 		IDs *[]string `json:"ids"`
 	}
@@ -69,7 +59,7 @@ func (s *Server) userStatuses(w http.ResponseWriter, req request) {
 			writeError(w, http.StatusBadRequest, "ids["+strconv.Itoa(i)+"] is empty: user ids are non-empty strings")
 			return
 		}
-		users[i] = s.statusOf(req.app.Key, id)
+		users[i] = b.statusOf(req.app.Key, id)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"users": users})
 }

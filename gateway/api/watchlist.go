@@ -14,7 +14,7 @@ import (
 // signed-in connections and sends them the online/offline events that
 // follow, without a new signin. Ids are strings or numbers, as in
 // user_data; at most protocol.MaxWatchlist; [] watches nobody.
-func (s *Server) replaceWatchlist(w http.ResponseWriter, req request) {
+func (b *backendState) replaceWatchlist(w http.ResponseWriter, req request) {
 	user := req.r.PathValue("user")
 	var body struct {
 		Watchlist *[]json.RawMessage `json:"watchlist"`
@@ -50,7 +50,7 @@ func (s *Server) replaceWatchlist(w http.ResponseWriter, req request) {
 		WriteErr(w, err)
 		return
 	}
-	if err := s.broker.PublishControl(req.app.Key, bus.ControlWatchlist, msg); err != nil {
+	if err := b.broker.PublishControl(req.app.Key, bus.ControlWatchlist, msg); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "could not reach the other nodes, try again")
 		return
 	}

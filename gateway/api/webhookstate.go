@@ -18,10 +18,10 @@ type WebhookState interface {
 // channels, members and users as the endpoint's webhooks last reported
 // them, with the endpoint's seq they cover (webhook.Snapshot). endpoint may
 // be left out when the app has one endpoint.
-func (s *Server) webhookState(w http.ResponseWriter, req request) {
+func (b *backendState) webhookState(w http.ResponseWriter, req request) {
 	ctx, cancel := context.WithTimeout(req.r.Context(), storeTimeout)
 	defer cancel()
-	snap, err := s.state.Snapshot(ctx, req.app.Key, req.r.URL.Query().Get("endpoint"))
+	snap, err := b.state.Snapshot(ctx, req.app.Key, req.r.URL.Query().Get("endpoint"))
 	switch {
 	case errors.Is(err, webhook.ErrUnknownEndpoint), errors.Is(err, webhook.ErrUnknownApp):
 		writeError(w, http.StatusNotFound, err.Error())
