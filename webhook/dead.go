@@ -78,12 +78,13 @@ type buried struct {
 
 func (b *buried) describe() DeadLetter {
 	dl := DeadLetter{ID: b.id, App: b.App, Endpoint: b.Endpoint, Delivery: b.Delivery, FirstSeq: b.First,
-		LastSeq: b.last(), Events: len(b.Events), FailedAt: b.at.UTC(), Attempts: b.Attempts, Error: b.Error}
+		LastSeq: b.last(), Events: len(b.Events), FailedAt: b.at.UTC(), Attempts: b.Attempts, Error: b.Error,
+		Channels: []string{}}
 	for _, raw := range b.Events {
 		var ev struct {
 			Channel string `json:"channel"`
 		}
-		if json.Unmarshal(raw, &ev) == nil && !slices.Contains(dl.Channels, ev.Channel) {
+		if json.Unmarshal(raw, &ev) == nil && ev.Channel != "" && !slices.Contains(dl.Channels, ev.Channel) {
 			dl.Channels = append(dl.Channels, ev.Channel)
 		}
 	}

@@ -163,8 +163,9 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    opts.Replicas,
-		// A state unchanged for a day is forgotten; at worst the next
-		// identical report is sent again. This bounds the bucket.
+		// A state unchanged for a day is forgotten, unless it still holds
+		// (keep.go writes those again); at worst the next identical report
+		// is sent again. This bounds the bucket.
 		TTL: stateTTL,
 	})
 	if err != nil {

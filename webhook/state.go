@@ -8,7 +8,9 @@ import (
 	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 // stamp orders jobs: the time JetStream stored them, then their sequence.
@@ -110,8 +112,11 @@ func (d *Dispatcher) stillHolds(app string, ev Event) bool {
 	if d.opts.State == nil {
 		return true
 	}
-	if ev.Name == MemberRemoved {
+	switch ev.Name {
+	case MemberRemoved:
 		return !d.opts.State.Present(app, ev.Channel, ev.UserID)
+	case UserOffline:
+		return !d.opts.State.Present(app, protocol.OnlineChannel, ev.UserID)
 	}
 	return !d.opts.State.Occupied(app, ev.Channel)
 }

@@ -18,7 +18,7 @@ type Stats struct {
 	Replayed   uint64 // dead batches delivered again by Replay
 	Dropped    uint64 // jobs that could not be read and were discarded
 	Suppressed uint64 // state events equal to the state last reported, or superseded by a newer one
-	Cancelled  uint64 // vacated/removed events undone within Delay
+	Cancelled  uint64 // vacated/removed/offline events undone within Delay
 	// Queued is the reports waiting on this node to be stored as jobs.
 	Queued uint64
 	// QueueDropped counts reports dropped because that queue was full.
