@@ -44,7 +44,7 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 		if json.Unmarshal(e.Value(), &r) != nil {
 			continue
 		}
-		app, ev, ok := d.gone(key, r.State)
+		app, ev, ok := d.states.gone(key, r.State)
 		if !ok {
 			continue
 		}
@@ -61,9 +61,9 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 // presence view says it is: channel_vacated for an "occupied" channel that
 // has no subscriber, member_removed for a "present" user who is absent,
 // user_offline for an "online" user who is signed in nowhere.
-func (d *Dispatcher) gone(key, state string) (string, Event, bool) {
+func (r *states) gone(key, state string) (string, Event, bool) {
 	n, ok := parseStateKey(key)
-	st := d.opts.State
+	st := r.state
 	switch {
 	case !ok:
 	case n.kind == keyChannel && state == stateOccupied && !st.Occupied(n.app, n.channel):

@@ -191,7 +191,7 @@ func (s *sender) handleEvent(ctx context.Context, m jetstream.Msg, meta *jetstre
 		for i, e := range targets {
 			owe[i] = e.name
 		}
-		v, err := d.decide(ctx, j.App, j.Event, by, owe)
+		v, err := d.states.decide(ctx, j.App, j.Event, by, owe)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			s.giveBack(m)

@@ -54,13 +54,3 @@ func (d *Dispatcher) Pending(ctx context.Context) (uint64, error) {
 	}
 	return info.State.Msgs, nil
 }
-
-// DeadLetters returns the number of batches in the dead-letter stream (all
-// nodes, all apps).
-func (d *Dispatcher) DeadLetters(ctx context.Context) (uint64, error) {
-	info, err := d.dead.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("webhook dead letters: %w", err)
-	}
-	return info.State.Msgs, nil
-}

@@ -52,7 +52,7 @@ func newBackendAPI(t *testing.T, list ...config.App) backendAPI {
 		t.Fatal(err)
 	}
 	go d.Run(runCtx)
-	s, err := New(Deps{Node: "n1", Apps: table, Broker: b, Presence: tr, DeadLetters: d, WebhookState: d, Logger: log})
+	s, err := New(Deps{Node: "n1", Apps: table, Broker: b, Presence: tr, DeadLetters: d.Dead(), WebhookState: d, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
