@@ -72,7 +72,7 @@ func run(args []string) error {
 	}
 	m := metrics.New()
 	table := apps.NewTable(cfg.Apps, m)
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
+	hooks, err := webhook.New(ctx, b.Jobs(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
 		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
 	if err != nil {
 		return err
