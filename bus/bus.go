@@ -298,7 +298,7 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      a.MaxAge,
 		MaxBytes:    a.MaxBytes,
-		Duplicates:  time.Minute,
+		Duplicates:  duplicatesWindow(a.MaxAge),
 		AllowDirect: true,
 		// A new stream starts at the current time in microseconds rather
 		// than at 1, so positions of an earlier stream of the app (the
@@ -313,6 +313,17 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		},
 		Replicas: b.replicas,
 	}
+}
+
+// duplicatesWindow is a stream's de-duplication window: a minute, or the
+// stream's max age when shorter (nats-server refuses a window longer than
+// the max age, and an app with history_max_age under a minute could not
+// start).
+func duplicatesWindow(maxAge time.Duration) time.Duration {
+	if maxAge > 0 && maxAge < time.Minute {
+		return maxAge
+	}
+	return time.Minute
 }
 
 func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
