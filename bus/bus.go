@@ -506,6 +506,14 @@ func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
 	return st.LastSeq, err
 }
 
+// Bounds returns the first and last sequence the app's stream holds; in an
+// empty stream first is last + 1. Every event of a channel from first on is
+// still stored.
+func (b *Bus) Bounds(ctx context.Context, app string) (first, last uint64, err error) {
+	st, err := b.state(ctx, app)
+	return st.FirstSeq, st.LastSeq, err
+}
+
 // state reads the app stream's state from its leader.
 func (b *Bus) state(ctx context.Context, app string) (jetstream.StreamState, error) {
 	st, err := b.stream(EncodeToken(app))
