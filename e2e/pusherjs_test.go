@@ -37,3 +37,15 @@ func TestPusherJSCache(t *testing.T) {
 func TestPusherJSAPI(t *testing.T) {
 	runNode(t, startPushd(t, ""), "api.test.mjs")
 }
+
+// TestPusherJSResume: pushd-resume with pusher-js 8 and Laravel Echo 2
+// (e2e/node/resume.test.mjs): cuts through a TCP proxy while events flow.
+func TestPusherJSResume(t *testing.T) {
+	runNode(t, startPushd(t, ""), "resume.test.mjs")
+}
+
+// TestPusherJSResumeEcho: pushd-resume with Laravel Echo 2 (broadcasters
+// pusher and reverb), e2e/node/resume_echo.test.mjs.
+func TestPusherJSResumeEcho(t *testing.T) {
+	runNode(t, startPushd(t, ""), "resume_echo.test.mjs")
+}
