@@ -49,3 +49,18 @@ func TestPusherJSResume(t *testing.T) {
 func TestPusherJSResumeEcho(t *testing.T) {
 	runNode(t, startPushd(t, ""), "resume_echo.test.mjs")
 }
+
+// TestPusherJSResumeGap: a resume from a position older than the stream
+// keeps (history_max_age 6 s here) gives pushd:resume_failed with the first
+// position still stored (e2e/node/resume_gap.test.mjs). No window of recent
+// events: it would answer from memory.
+func TestPusherJSResumeGap(t *testing.T) {
+	runNode(t, startPushdWith(t, `
+resume_window_bytes: -1
+apps:
+  - id: "1"
+    key: app-key
+    secret: app-secret
+    history_max_age: 6s
+`), "resume_gap.test.mjs")
+}
