@@ -138,7 +138,8 @@ type App struct {
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
 	// WebhookEvents limits which webhook events are sent (empty: all but
-	// subscription_count). Naming subscription_count here is also the app's
+	// subscription_count, user_online and user_offline, which are sent only
+	// when named). Naming subscription_count here is also the app's
 	// "subscription counting" switch, as Pusher has one setting for both:
 	// the subscription_count webhook and the
 	// pusher_internal:subscription_count event to every subscriber of a

@@ -274,11 +274,17 @@ func TestGeneratedAppSecretShownOnce(t *testing.T) {
 	if err := json.Unmarshal(b, &gen); err != nil || gen.Secret == "" {
 		t.Fatalf("data/app.json: %s (%v), want the generated key and secret", b, err)
 	}
-	if !strings.Contains(s.log.String(), "secret="+gen.Secret) {
-		t.Fatalf("first start did not print the generated secret:\n%s", s.log.String())
-	}
+	// The banner is printed just after the listeners open, so /readyz can
+	// answer before it is complete.
+	waitFor(t, "the first start's banner with the generated secret", func() bool {
+		return strings.Contains(s.log.String(), "secret="+gen.Secret)
+	})
 	s.restart(t)
 	// The restart's banner is the second one in the log.
+	waitFor(t, "the restart's banner", func() bool {
+		l := s.log.String()
+		return strings.Count(l, "pushd ready") == 2 && strings.Contains(l[strings.LastIndex(l, "pushd ready"):], "key="+gen.Key)
+	})
 	second := s.log.String()[strings.LastIndex(s.log.String(), "pushd ready"):]
 	if !strings.Contains(second, "key="+gen.Key) || strings.Contains(second, gen.Secret) {
 		t.Fatalf("restart banner shows the secret or not the key:\n%s", second)

@@ -18,7 +18,7 @@ type client struct {
 	ws       *gws.Conn
 	socketID string
 	out      outbox
-	rp       replays // resumes waiting or running
+	rp       atomic.Pointer[replays] // resumes waiting or running; made by the first resume
 
 	opened     int64        // unix nanos of the connection
 	resumable  bool         // a Pushd client: gets stream positions
@@ -32,9 +32,9 @@ type client struct {
 	clientEvents ratelimit.Bucket
 
 	mu        sync.Mutex
-	subs      map[string]*subscription // by channel name
-	userID    string                   // set by pusher:signin
-	watchlist []string                 // user ids this connection watches
+	subs      subSet   // by channel name
+	userID    string   // set by pusher:signin
+	watchlist []string // user ids this connection watches
 }
 
 // app returns the client's app with its current settings.

@@ -26,7 +26,7 @@ func (f *frames) clientEvent(c *client, fr protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	sub, subscribed := c.subs[fr.Channel]
+	sub, subscribed := c.subs.get(fr.Channel)
 	c.mu.Unlock()
 	if !subscribed {
 		c.errorFrame(protocol.CodeInvalidMessage, "client event on a channel this connection is not subscribed to: subscribe and wait for pusher:subscription_succeeded first")

@@ -163,6 +163,9 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Gateway, error) {
 	if err := d.Broker.SubscribeControl(bus.ControlTerminate, g.terminateLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	if err := d.Broker.SubscribeControl(bus.ControlWatchlist, g.rewatchLocal); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	return g, nil
 }
 

@@ -81,11 +81,9 @@ func (f *frames) uniqueID(kind, socketID string) string {
 func (f *frames) closed(c *client) {
 	c.mu.Lock()
 	subs := c.subs
-	c.subs = nil
+	c.subs = subSet{}
 	c.mu.Unlock()
-	for ch, sub := range subs {
-		f.drop(c, ch, sub)
-	}
+	subs.each(func(ch string, sub *subscription) { f.drop(c, ch, sub) })
 	f.offline(c)
 }
 
@@ -96,8 +94,7 @@ func (f *frames) unsubscribe(c *client, fr protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	s, ok := c.subs[d.Channel]
-	delete(c.subs, d.Channel)
+	s, ok := c.subs.del(d.Channel)
 	c.mu.Unlock()
 	if ok {
 		f.drop(c, d.Channel, s)

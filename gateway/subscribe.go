@@ -41,8 +41,8 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	_, already := c.subs[ch]
-	full := len(c.subs) >= a.MaxChannelsPerSocket
+	_, already := c.subs.get(ch)
+	full := c.subs.len() >= a.MaxChannelsPerSocket
 	c.mu.Unlock()
 	if already {
 		c.send(protocol.SubscriptionSucceeded(ch, ""))
@@ -159,10 +159,7 @@ func (f *frames) register(c *client, ch string, s *subscription) bool {
 		f.drop(c, ch, s)
 		return false
 	}
-	if c.subs == nil {
-		c.subs = map[string]*subscription{}
-	}
-	c.subs[ch] = s
+	c.subs.put(ch, s)
 	c.mu.Unlock()
 	if protocol.KindOf(ch).NeedsAuth() {
 		c.authorized.Store(true)

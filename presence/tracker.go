@@ -277,12 +277,16 @@ func applyEntry(view map[chanKey]*chanView, e jetstream.KeyValueEntry) []transit
 		nodeID, _ := bus.DecodeToken(node)
 		s := Socket{Node: nodeID, ID: sock}
 		if put {
-			var m Member
+			var m stored
 			if json.Unmarshal(e.Value(), &m) != nil || m.UserID == "" {
 				break
 			}
-			if v.addSocket(s, m) {
-				out = append(out, transition{kind: 1, k: k, m: m, by: s, revison: rev})
+			at := m.Since
+			if at == 0 {
+				at = e.Created().UnixMilli()
+			}
+			if v.addSocket(s, m.Member, at) {
+				out = append(out, transition{kind: 1, k: k, m: m.Member, by: s, revison: rev})
 			}
 		} else if user, last := v.removeSocket(s); last {
 			out = append(out, transition{kind: 2, k: k, user: user, revison: rev})
@@ -364,7 +368,7 @@ func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Membe
 	if err := bus.CheckKey(t.opts.Bucket, key); err != nil {
 		return fmt.Errorf("join: %w", err)
 	}
-	val, err := json.Marshal(m)
+	val, err := json.Marshal(stored{Member: m, Since: time.Now().UnixMilli()})
 	if err != nil {
 		return fmt.Errorf("encode member: %w", err)
 	}
@@ -581,6 +585,22 @@ func (t *Tracker) Present(app, channel, userID string) bool {
 		return v.users[userID] != nil
 	}
 	return false
+}
+
+// UserStatus returns a user's connections on a channel across the cluster
+// and when the oldest of them joined, as the bucket shows them.
+func (t *Tracker) UserStatus(app, channel, userID string) UserStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v := t.view[chanKey{app, channel}]
+	if v == nil {
+		return UserStatus{}
+	}
+	u := v.users[userID]
+	if u == nil {
+		return UserStatus{}
+	}
+	return UserStatus{Sockets: len(u.ats), Since: time.UnixMilli(u.since())}
 }
 
 // SubscriptionCount returns the subscribers of a channel on all nodes:

@@ -24,14 +24,19 @@ var ErrConsumerStopped = errors.New("webhook: job consumer stopped")
 // growing wait. When ctx ends the jobs this node held but had not sent are
 // handed back to the queue at once; requests in flight are finished (each
 // bounded by Timeout), and reports not yet stored get one last attempt.
-// Run returns nil when ctx ends.
+// Meanwhile it keeps the reported states that still hold from expiring
+// (keep.go). Run returns nil when ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	stored := make(chan struct{})
+	stored, kept := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stored)
 		d.store(ctx)
 	}()
-	defer func() { <-stored }()
+	go func() {
+		defer close(kept)
+		keep(ctx, d)
+	}()
+	defer func() { <-stored; <-kept }()
 	wait := 250 * time.Millisecond
 	for {
 		err := d.consume(ctx)
@@ -186,7 +191,7 @@ func (s *sender) handleEvent(ctx context.Context, m jetstream.Msg, meta *jetstre
 		for i, e := range targets {
 			owe[i] = e.name
 		}
-		v, err := d.decide(ctx, j.App, j.Event, by, owe)
+		v, err := d.states.decide(ctx, j.App, j.Event, by, owe)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			s.giveBack(m)

@@ -90,7 +90,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks, Draining: gw.Draining,
+	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks.Dead(), WebhookState: hooks, Draining: gw.Draining,
 		AuthFailuresPerSec: cfg.APIAuthFailuresPerSec, Metrics: m, Logger: log})
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ type Presence interface {
 	UserCount(app, channel string) int
 	Members(app, channel string) []presence.Member
 	Channels(app, prefix string) ([]string, map[string]int)
+	UserStatus(app, channel, userID string) presence.UserStatus
 	Healthy() error
 }
 
@@ -50,6 +51,8 @@ type Deps struct {
 	Presence Presence
 	// DeadLetters serves the dead-letter API; nil: it answers 404.
 	DeadLetters DeadLetters
+	// WebhookState serves the webhook state snapshot; nil: it answers 404.
+	WebhookState WebhookState
 	// Draining tells that the node is shutting down (readyz answers 503);
 	// nil: never.
 	Draining func() bool
@@ -70,6 +73,7 @@ type Server struct {
 	broker    Broker
 	presence  Presence
 	dead      DeadLetters
+	state     WebhookState
 	draining  func() bool
 	metrics   *metrics.Metrics
 	log       *slog.Logger
@@ -87,7 +91,7 @@ func New(d Deps) (*Server, error) {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
-	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, draining: d.Draining,
+	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, state: d.WebhookState, draining: d.Draining,
 		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec)}
 	if err := d.Broker.SubscribeControl(bus.ControlQuota, s.quotaReported); err != nil {
 		return nil, err
@@ -109,6 +113,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		mux.HandleFunc(webhook.PathFailed, s.signed(http.MethodGet, s.failedWebhooks))
 		mux.HandleFunc(webhook.PathReplay, s.signed(http.MethodPost, s.replayWebhooks))
 	}
+	s.registerBackendState(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
