@@ -320,7 +320,7 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      a.MaxAge,
 		MaxBytes:    a.MaxBytes,
-		Duplicates:  time.Minute,
+		Duplicates:  duplicatesWindow(a.MaxAge),
 		AllowDirect: true,
 		// A new stream starts at the current time in microseconds rather
 		// than at 1, so positions of an earlier stream of the app (the
@@ -335,6 +335,17 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		},
 		Replicas: b.replicas,
 	}
+}
+
+// duplicatesWindow is a stream's de-duplication window: a minute, or the
+// stream's max age when shorter (nats-server refuses a window longer than
+// the max age, and an app with history_max_age under a minute could not
+// start).
+func duplicatesWindow(maxAge time.Duration) time.Duration {
+	if maxAge > 0 && maxAge < time.Minute {
+		return maxAge
+	}
+	return time.Minute
 }
 
 func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
@@ -515,6 +526,14 @@ func (b *Bus) After(ctx context.Context, app, channel string, from, to uint64, m
 func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
 	st, err := b.state(ctx, app)
 	return st.LastSeq, err
+}
+
+// Bounds returns the first and last sequence the app's stream holds; in an
+// empty stream first is last + 1. Every event of a channel from first on is
+// still stored.
+func (b *Bus) Bounds(ctx context.Context, app string) (first, last uint64, err error) {
+	st, err := b.state(ctx, app)
+	return st.FirstSeq, st.LastSeq, err
 }
 
 // state reads the app stream's state from its leader.

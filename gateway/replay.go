@@ -220,10 +220,10 @@ func (f *frames) replay(ctx context.Context, c *client, j replayJob) {
 // its state, which includes them).
 func (f *frames) recoveryFailed(ctx context.Context, c *client, j replayJob, sent uint64, err error) {
 	a := c.app()
-	pos := sent
+	pos, first := sent, uint64(0)
 	var gap *bus.GapError
 	if errors.As(err, &gap) {
-		pos = gap.Last // also when the client's position is beyond it
+		pos, first = gap.Last, gap.First // also when the client's position is beyond it
 		f.log.Debug("resume refused", slog.String("app", a.Key), slog.String("channel", j.channel),
 			slog.Uint64("from", j.from), slog.String("reason", gap.Reason))
 	} else {
@@ -236,6 +236,6 @@ func (f *frames) recoveryFailed(ctx context.Context, c *client, j replayJob, sen
 	if !c.out.waitRoom(ctx, replayLowFrames, replayLowBytes) {
 		return
 	}
-	c.send(protocol.WithSeq(protocol.RecoveryFailed(j.channel), pos))
+	c.send(protocol.WithSeq(protocol.RecoveryFailed(j.channel, first), pos))
 	j.s.release(pos)
 }

@@ -52,11 +52,12 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		f.refuse(c, ch, &refusal{"LimitReached", "too many channels on this connection (max_channels_per_socket " + itoa(a.MaxChannelsPerSocket) + "): unsubscribe from channels no longer needed", 429})
 		return
 	}
-	// A Pushd client learns the stream position to resume from should the
+	// A Pushd client (or one that asks with want_seq: pusher-js with
+	// pushd-resume) learns the stream position to resume from should the
 	// link drop before this channel's first event. It is read before the
 	// join, so every event the subscription receives is newer.
 	var position uint64
-	if c.resumable && d.Resume == 0 {
+	if (c.resumable || d.WantSeq) && d.Resume == 0 {
 		ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
 		position, _ = f.broker.LastSeq(ctx, a.Key)
 		cancel()

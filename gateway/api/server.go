@@ -28,6 +28,7 @@ type Broker interface {
 	SubscribeControl(kind string, f func(app string, data []byte)) error
 	Ready() error
 	Healthy(ctx context.Context) error
+	History
 }
 
 // Presence answers the cluster-wide channel queries; *presence.Tracker is
@@ -106,6 +107,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/apps/{app}/channels", s.signed(http.MethodGet, s.channels))
 	mux.HandleFunc("/apps/{app}/channels/{channel}", s.signed(http.MethodGet, s.channel))
 	mux.HandleFunc("/apps/{app}/channels/{channel}/users", s.signed(http.MethodGet, s.users))
+	mux.HandleFunc("/apps/{app}/channels/{channel}/events", s.signed(http.MethodGet, s.history))
 	mux.HandleFunc("/apps/{app}/users/{user}/terminate_connections", s.signed(http.MethodPost, s.terminate))
 	if s.dead != nil {
 		mux.HandleFunc(webhook.PathFailed, s.signed(http.MethodGet, s.failedWebhooks))

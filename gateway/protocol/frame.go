@@ -101,13 +101,21 @@ func WithSeq(frame []byte, seq uint64) []byte {
 }
 
 // RecoveryFailed tells a resuming subscriber that the events it missed
-// cannot all be replayed; the app should fetch its state again. The server
-// adds (WithSeq) the position live delivery continues after, which the
-// client takes as its own.
-func RecoveryFailed(channel string) []byte {
+// cannot all be replayed; the app should fetch its state again. first, when
+// known (not 0), is the first position after the client's that the stream
+// still holds, sent as the data's first_seq: every event of the channel
+// from it on can still be read (the history API). The server adds
+// (WithSeq) the position live delivery continues after, which the client
+// takes as its own.
+func RecoveryFailed(channel string, first uint64) []byte {
 	buf := []byte(`{"event":"pusher:recovery_failed","channel":`)
 	buf = AppendJSONString(buf, channel)
-	return append(buf, `,"data":"{}"}`...)
+	if first == 0 {
+		return append(buf, `,"data":"{}"}`...)
+	}
+	buf = append(buf, `,"data":"{\"first_seq\":`...)
+	buf = strconv.AppendUint(buf, first, 10)
+	return append(buf, `}"}`...)
 }
 
 // SubscribeData is the data of a pusher:subscribe frame.
@@ -121,6 +129,10 @@ type SubscribeData struct {
 	// ResumeSocket is the socket id the client had then: events that were
 	// triggered excluding it are not replayed to it.
 	ResumeSocket string `json:"resume_socket_id,omitempty"`
+	// WantSeq asks for the stream position in subscription_succeeded, as
+	// a Pushd client (client=pushd-…) always gets it: what pushd-resume
+	// sends for pusher-js, which cannot change its connection URL.
+	WantSeq bool `json:"want_seq,omitempty"`
 }
 
 // SigninData is the data of a pusher:signin frame.
