@@ -140,21 +140,14 @@ func (r *states) stillHolds(app string, ev Event) bool {
 func (r *states) markDone(ctx context.Context, app string, ev Event, by stamp, endpoint string) error {
 	key := stateKey(app, ev)
 	for range maxCAS {
-		e, err := r.kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read reported state %s: %w", key, err)
-		}
-		var cur reported
-		if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by || cur.Done {
-			return nil
+		cur, rev, err := r.committedBy(ctx, key, by)
+		if err != nil || rev == 0 || cur.Done {
+			return err
 		}
 		cur.Owe = slices.DeleteFunc(cur.Owe, func(n string) bool { return n == endpoint })
 		cur.Done = len(cur.Owe) == 0
 		val, _ := json.Marshal(cur)
-		if _, err := r.kv.Update(ctx, key, val, e.Revision()); err == nil {
+		if _, err := r.kv.Update(ctx, key, val, rev); err == nil {
 			return nil
 		}
 	}
@@ -165,19 +158,28 @@ func (r *states) markDone(ctx context.Context, app string, ev Event, by stamp, e
 // the receiver, so the next event for the key is not suppressed against it.
 func (r *states) release(ctx context.Context, app string, ev Event, by stamp) error {
 	key := stateKey(app, ev)
-	e, err := r.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
+	_, rev, err := r.committedBy(ctx, key, by)
+	if err != nil || rev == 0 {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read reported state %s: %w", key, err)
-	}
-	var cur reported
-	if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by {
-		return nil
-	}
-	if err := r.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil {
+	if err := r.kv.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil {
 		return fmt.Errorf("forget reported state %s: %w", key, err)
 	}
 	return nil
+}
+
+// committedBy reads the state of key when the job by committed it, with its
+// revision; rev is 0 when the key is gone, unreadable or another job's.
+func (r *states) committedBy(ctx context.Context, key string, by stamp) (cur reported, rev uint64, err error) {
+	e, err := r.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return cur, 0, nil
+	}
+	if err != nil {
+		return cur, 0, fmt.Errorf("read reported state %s: %w", key, err)
+	}
+	if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by {
+		return cur, 0, nil
+	}
+	return cur, e.Revision(), nil
 }
