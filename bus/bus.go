@@ -84,7 +84,7 @@ type Bus struct {
 	js      jetstream.JetStream
 	jobsNC  *nats.Conn          // the connection of Jobs
 	jobsJS  jetstream.JetStream // background work: webhook jobs
-	emb     *embedded // nil on an external NATS
+	emb     *embedded           // nil on an external NATS
 	log     *slog.Logger
 	handler Handler
 
