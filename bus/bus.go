@@ -84,7 +84,7 @@ type Bus struct {
 	js      jetstream.JetStream
 	jobsNC  *nats.Conn          // the connection of Jobs
 	jobsJS  jetstream.JetStream // background work: webhook jobs
-	emb     *embedded // nil on an external NATS
+	emb     *embedded           // nil on an external NATS
 	log     *slog.Logger
 	handler Handler
 
@@ -130,7 +130,13 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			// Without an error the connection was closed on purpose
+			// (Close, Drain: a shutdown), not lost.
+			if err == nil {
+				b.log.Debug("nats connection closed", slog.String("connection", c.Opts.Name))
+				return
+			}
 			b.log.Warn("nats disconnected", slog.Any("err", err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
