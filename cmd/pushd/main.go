@@ -43,6 +43,9 @@ func run(args []string) (err error) {
 	if len(args) > 0 && args[0] == "webhooks" {
 		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
 	}
+	if len(args) > 0 && args[0] == "check-config" {
+		return checkConfigCommand(args[1:], os.Stdout)
+	}
 	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
