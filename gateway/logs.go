@@ -88,20 +88,30 @@ func (l *sockLog) unsubscribed(c *client, ch string) {
 // for a WebSocket protocol error (1009 a frame over 64 KiB, 1007 invalid
 // UTF-8, 1002 a malformed frame).
 func (l *sockLog) disconnected(c *client, err error) {
-	since := slog.String("connected_for", time.Since(time.Unix(0, c.opened)).Round(time.Millisecond).String())
-	var closed *gws.CloseError
+	if l == nil {
+		return
+	}
+	since := func() slog.Attr {
+		return slog.String("connected_for", time.Since(time.Unix(0, c.opened)).Round(time.Millisecond).String())
+	}
 	var status interface{ Uint16() uint16 } // gws's own close code for what it refused
+	if errors.As(err, &status) && status.Uint16() != 1000 && status.Uint16() != 1001 {
+		l.refused(c, "connection closed for a protocol error", slog.Int("code", int(status.Uint16())), slog.String("reason", err.Error()), since())
+		return
+	}
+	if !l.log.Enabled(l.ctx, slog.LevelDebug) {
+		return // the routine end of a connection: nothing to build
+	}
+	var closed *gws.CloseError
 	switch {
 	case errors.As(err, &closed):
-		l.debug(c, "disconnected", slog.Int("code", int(closed.Code)), since)
-	case errors.As(err, &status) && status.Uint16() != 1000 && status.Uint16() != 1001:
-		l.refused(c, "connection closed for a protocol error", slog.Int("code", int(status.Uint16())), slog.String("reason", err.Error()), since)
+		l.debug(c, "disconnected", slog.Int("code", int(closed.Code)), since())
 	default:
 		reason := "connection lost"
 		if err != nil && err.Error() != "" {
 			reason = err.Error()
 		}
-		l.debug(c, "disconnected", slog.String("reason", reason), since)
+		l.debug(c, "disconnected", slog.String("reason", reason), since())
 	}
 }
 
