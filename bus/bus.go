@@ -130,7 +130,13 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			// Without an error the connection was closed on purpose
+			// (Close, Drain: a shutdown), not lost.
+			if err == nil {
+				b.log.Debug("nats connection closed", slog.String("connection", c.Opts.Name))
+				return
+			}
 			b.log.Warn("nats disconnected", slog.Any("err", err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {

@@ -313,8 +313,13 @@ func (l *Limits) Defaults() {
 	}
 }
 
-// Validate reports the first problem that makes the configuration unusable.
+// Validate reports what makes the configuration unusable: every value a
+// field cannot take (each naming its field), else the first problem
+// between fields.
 func (c *Config) Validate() error {
+	if err := c.validateFields(); err != nil {
+		return err
+	}
 	keys := map[string]bool{}
 	sinks := map[string]string{} // NATS sink subject -> "app/endpoint"
 	for i, a := range c.Apps {

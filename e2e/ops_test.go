@@ -201,9 +201,9 @@ func TestTLSAndReload(t *testing.T) {
 	c.expect("pusher:pong")
 }
 
-// startPushdTLS starts the server with TLS on both ports; readiness is
-// polled over https.
-func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool) *server {
+// startPushdTLS starts the server with TLS on both ports (and args);
+// readiness is polled over https.
+func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{
@@ -216,7 +216,7 @@ func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool) 
 	os.WriteFile(cfg, []byte(testApps), 0o600)
 	s.ConfigPath = cfg
 	s.tls = &tls.Config{RootCAs: pool}
-	s.start(t, []string{"--config", cfg, "--tls-cert", certFile, "--tls-key", keyFile})
+	s.start(t, append([]string{"--config", cfg, "--tls-cert", certFile, "--tls-key", keyFile}, args...))
 	return s
 }
 
@@ -279,6 +279,11 @@ func TestGeneratedAppSecretShownOnce(t *testing.T) {
 	waitFor(t, "the first start's banner with the generated secret", func() bool {
 		return strings.Contains(s.log.String(), "secret="+gen.Secret)
 	})
+	// The banner gives the generated app's real URL (issue 15: it printed
+	// a literal {app_key}).
+	if want := "  websocket  ws://" + s.WSAddr + "/app/" + gen.Key + "\n"; !strings.Contains(s.log.String(), want) {
+		t.Fatalf("banner:\n%s\nwant the line %q", s.log.String(), want)
+	}
 	s.restart(t)
 	// The restart's banner is the second one in the log.
 	waitFor(t, "the restart's banner", func() bool {

@@ -104,6 +104,7 @@ func (g *Gateway) serveConn(conn *wsConn, upgrader *gws.Upgrader, other http.Han
 		_ = conn.Close()
 		return
 	}
+	r.RemoteAddr = conn.RemoteAddr().String() // http.ReadRequest leaves it empty
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		serveHTTPOnConn(conn, br, r, other)
 		return
@@ -150,6 +151,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	s.c = c
 	g.clients.add(c)
 	c.send(protocol.ConnectionEstablished(c.socketID, a.ActivityTimeout))
+	g.logs.connected(c)
 }
 
 func refuse(ws *gws.Conn, code int, msg string) {
@@ -163,6 +165,7 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 		return
 	}
 	c.closed.Store(true)
+	h.g.logs.disconnected(c, err)
 	if rp := c.rp.Load(); rp != nil {
 		rp.stop()
 	}
@@ -195,7 +198,7 @@ func (h wsHandler) OnMessage(ws *gws.Conn, m *gws.Message) {
 	c.seen()
 	c.app().Metrics.BytesIn.Add(float64(m.Data.Len()))
 	if m.Opcode != gws.OpcodeText {
-		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported: send each message as a JSON text frame")
+		c.errorFrame(protocol.CodeInvalidMessage, "", "binary frames are not supported: send each message as a JSON text frame")
 		return
 	}
 	h.g.frames.handle(c, m.Bytes())

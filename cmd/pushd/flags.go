@@ -15,11 +15,13 @@ import (
 )
 
 // settings are the command-line flags; each has a PUSHD_* environment
-// equivalent (--ws-addr and PUSHD_WS_ADDR). Precedence: file, env, flags.
+// equivalent (--ws-addr and PUSHD_WS_ADDR). A flag wins over its variable,
+// which wins over the config file.
 type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
 	tlsCert, tlsKey, pprofAddr, appCompat, webhookNames       string
+	console                                                   consoleFlags
 }
 
 func (s *settings) flags(fs *flag.FlagSet) {
@@ -40,6 +42,7 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off by default; keep it on loopback)")
 	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
+	s.console.flags(fs)
 }
 
 // loadConfig builds the configuration from file, environment and flags.
@@ -60,15 +63,30 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	return s.config(true)
 }
 
+// envName is the environment twin of a flag: ws-addr → PUSHD_WS_ADDR.
+func envName(flag string) string {
+	return "PUSHD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 // parseFlags sets fs from the environment (PUSHD_*), then from args: a flag
 // given explicitly overrides its variable.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var bad error
 	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv("PUSHD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
-			_ = f.Value.Set(v)
+		if v := getenv(envName(f.Name)); v != "" && bad == nil {
+			if err := f.Value.Set(v); err != nil {
+				bad = fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)
+			}
 		}
 	})
+	if bad != nil {
+		return bad
+	}
+	fs.Usage = func() {} // --help is answered by the caller (help.go)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &helpRequest{fs: fs}
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -101,6 +119,7 @@ func (s *settings) config(generate bool) (cfg config.Config, generated generated
 	set(&cfg.TLSCert, s.tlsCert)
 	set(&cfg.TLSKey, s.tlsKey)
 	set(&cfg.PprofAddr, s.pprofAddr)
+	s.console.apply(&cfg)
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {

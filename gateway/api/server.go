@@ -14,6 +14,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/apps"
+	"github.com/pushd/pushd/internal/loglimit"
 	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
@@ -78,6 +79,7 @@ type Server struct {
 	metrics   *metrics.Metrics
 	log       *slog.Logger
 	authFails *authFailures
+	refusals  *loglimit.Limiter // refused calls logged per address
 }
 
 // New builds the API and subscribes to the other gateways' quota reports.
@@ -92,7 +94,8 @@ func New(d Deps) (*Server, error) {
 		d.Draining = func() bool { return false }
 	}
 	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, state: d.WebhookState, draining: d.Draining,
-		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec)}
+		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec),
+		refusals: loglimit.New(loglimit.DefaultPerSource, loglimit.DefaultTotal)}
 	if err := d.Broker.SubscribeControl(bus.ControlQuota, s.quotaReported); err != nil {
 		return nil, err
 	}
