@@ -31,7 +31,8 @@ go build -o "$dir/pushbench" ./cmd/pushbench
 
 # 3 nats-server with JetStream, clustered.
 routes=""
-for i in 0 1 2; do routes="$routes nats-route://127.0.0.1:$((BASE + 10 + i))"; done
+for i in 0 1 2; do routes="$routes,nats-route://127.0.0.1:$((BASE + 10 + i))"; done
+routes=${routes#,}
 urls=""
 for i in 0 1 2; do
   cat >"$dir/nats-$i.conf" <<EOF
