@@ -31,7 +31,8 @@ go build -o "$dir/pushbench" ./cmd/pushbench
 
 # 3 nats-server with JetStream, clustered.
 routes=""
-for i in 0 1 2; do routes="$routes nats-route://127.0.0.1:$((BASE + 10 + i))"; done
+for i in 0 1 2; do routes="$routes,nats-route://127.0.0.1:$((BASE + 10 + i))"; done
+routes=${routes#,}
 urls=""
 for i in 0 1 2; do
   cat >"$dir/nats-$i.conf" <<EOF
@@ -90,7 +91,7 @@ for p in "${nats_pids[@]}"; do nats_cpu0=$((nats_cpu0 + $(cpu "$p"))); done
 # through gateway 0's API.
 "$dir/pushbench" fanout --conns "$CONNS" --channels "$CHANNELS" --rate "$RATE" --duration "$DUR" \
   --per-proc $(( (CONNS + GATEWAYS - 1) / GATEWAYS )) --sources 4 --concurrency 256 --setup-timeout 120s \
-  --publishers 8 --ws "$ws" --api "http://127.0.0.1:$((BASE + 60))" --key k --secret s --app-id 1 \
+  --publishers 32 --ws "$ws" --api "http://127.0.0.1:$((BASE + 60))" --key k --secret s --app-id 1 \
   >"$dir/summary.json" &
 bench=$!
 # While the sockets are held: each gateway's connections and RSS, sampled

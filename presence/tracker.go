@@ -84,6 +84,7 @@ type Tracker struct {
 	view map[chanKey]*chanView
 	rev  uint64 // revision of the last entry applied to view
 
+	writer  *writer    // member keys, written in the background
 	flushMu sync.Mutex // one count flush at a time, so writes keep their order
 	ownMu   sync.Mutex
 	members map[string][]byte // own member keys and their values
@@ -118,6 +119,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, e
 		return nil, fmt.Errorf("presence bucket: %w", err)
 	}
 	t.kvv.Store(&kv)
+	t.writer = newWriter(t)
 	return t, nil
 }
 
@@ -127,6 +129,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, e
 // then rebuilt and what changed meanwhile is announced.
 func (t *Tracker) Run(ctx context.Context, l Listener) error {
 	t.listener = l
+	t.writer.run(ctx)
 	go t.maintain(ctx)
 	wait := 250 * time.Millisecond
 	for first := true; ; first = false {
@@ -362,8 +365,10 @@ func (t *Tracker) emit(out []transition) {
 	}
 }
 
-// Join records a presence member for one of this node's sockets.
-func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Member) error {
+// Join records a presence member for one of this node's sockets. The key is
+// written in the background (writer.go): Join returns at once, and the
+// cluster sees the member when the write lands.
+func (t *Tracker) Join(_ context.Context, app, channel, socket string, m Member) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
 	if err := bus.CheckKey(t.opts.Bucket, key); err != nil {
 		return fmt.Errorf("join: %w", err)
@@ -375,24 +380,20 @@ func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Membe
 	t.ownMu.Lock()
 	t.members[key] = val
 	t.ownMu.Unlock()
-	if _, err := t.bucket().Put(ctx, key, val); err != nil {
-		return fmt.Errorf("join %s: %w", channel, err)
-	}
+	t.writer.write(memberOp{key: key, val: val})
 	return nil
 }
 
-// Leave removes a presence member of one of this node's sockets.
-func (t *Tracker) Leave(ctx context.Context, app, channel, socket string) error {
+// Leave removes a presence member of one of this node's sockets; the key is
+// deleted in the background, after any write of it still queued.
+func (t *Tracker) Leave(_ context.Context, app, channel, socket string) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
 	t.ownMu.Lock()
 	_, ok := t.members[key]
 	delete(t.members, key)
 	t.ownMu.Unlock()
-	if !ok {
-		return nil
-	}
-	if err := t.bucket().Delete(ctx, key); err != nil {
-		return fmt.Errorf("leave %s: %w", channel, err)
+	if ok {
+		t.writer.write(memberOp{key: key})
 	}
 	return nil
 }
@@ -491,9 +492,13 @@ func (t *Tracker) markDirty(k chanKey) {
 	t.ownMu.Unlock()
 }
 
-// Flush writes pending count changes now; a draining node calls it after
-// its sockets closed so that its channels vacate at once, not after the TTL.
-func (t *Tracker) Flush(ctx context.Context) { t.flush(ctx) }
+// Flush writes pending count changes and member writes now; a draining node
+// calls it after its sockets closed so that its channels vacate and its
+// members leave at once, not after the TTL.
+func (t *Tracker) Flush(ctx context.Context) {
+	t.writer.drain(ctx)
+	t.flush(ctx)
+}
 
 func (t *Tracker) refresh(ctx context.Context) {
 	// A NATS server that lost the bucket leaves the watcher waiting and
