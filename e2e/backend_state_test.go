@@ -96,6 +96,7 @@ func hookAt(path, name, user string) func(hookEvent) bool {
 // within 15 s; user_online and user_offline arrive once each, at the
 // endpoint that names them only.
 func TestOnlineStatusAcrossGateways(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	r := newHookReceiver(t, map[string]string{hookKey: hookSecret})
 	t.Cleanup(r.checkSigned)
 	nodes := startCluster(t, 2, backendApps(r))

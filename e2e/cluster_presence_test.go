@@ -175,6 +175,7 @@ func settle(t *testing.T, c *rawClient, ch string, pd presenceData, others ...st
 }
 
 func TestClusterPresenceAndWebhooks(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	r := newHookReceiver(t, map[string]string{hookKey: hookSecret, webmanKey: webmanSec})
 	t.Cleanup(r.checkSigned)
 	nodes := startCluster(t, 3, hookApps(r, "/cluster")) // one webhook URL for every node

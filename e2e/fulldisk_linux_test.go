@@ -68,6 +68,7 @@ func readyBody(t *testing.T, s *server) (int, string) {
 // API answers 503 at once with it, the log says it, and pushd recovers by
 // itself once the disk has room: /readyz 200 and events flow again.
 func TestFullDisk(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	disk := mountTmpfs(t, "16m")
 	s := startPushdWith(t, `
 apps:

@@ -192,6 +192,7 @@ func TestNATSClusterFanout(t *testing.T) {
 // gateway receives every one of them once and in order, and a client that
 // left before the faults resumes on another gateway with nothing missing.
 func TestNATSClusterNATSNodeKill(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	nc := startNATSCluster(t, 3)
 	// Gateway 2 reaches the three nodes through proxies the test can cut.
 	var proxies []*rrBalancer
@@ -499,6 +500,7 @@ func memberChanges(t *testing.T, c *rawClient, ch string, deadline time.Time, wa
 // come back by themselves and receive new events, and its members
 // disappear on every other gateway within 15 s.
 func TestNATSClusterGatewayKill(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	nc := startNATSCluster(t, 3)
 	gws := clusterGateways(t, nc, 3)
 	const room = "presence-lobby"
@@ -595,6 +597,7 @@ func TestNATSClusterGatewayKill(t *testing.T) {
 // another gateway, resubscribe, and keep receiving events; the app sees
 // nothing but the 4200 close report and no other client is disturbed.
 func TestNATSClusterGatewaySIGTERM(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	nc := startNATSCluster(t, 3)
 	gws := clusterGateways(t, nc, 3)
 	const victim = 2

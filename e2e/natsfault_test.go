@@ -22,6 +22,7 @@ func readyStatus(t *testing.T, s *server) int {
 // it, goes down): the gateway keeps its WebSocket clients, answers the API
 // with a quick 503 and readyz 503, and recovers by itself when NATS returns.
 func TestNATSLossAndReturn(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a := startPushd(t, "", "--nats-listen", natsAddr)
 	b := startNode(t, a)

@@ -16,6 +16,7 @@ import (
 // credentials is now refused; the URL pushd printed lets a second gateway
 // in, and events cross between the two.
 func TestNATSListenerNeedsCredentials(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a := startPushd(t, "", "--nats-listen", natsAddr)
 

@@ -155,6 +155,7 @@ func TestPresenceLimits(t *testing.T) {
 // TestPresenceAcrossNodes runs two gateways on one NATS (the first one's
 // embedded server) and kills one of them.
 func TestPresenceAcrossNodes(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	natsAddr := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	a := startPushd(t, "", "--nats-listen", natsAddr)
 	b := startNode(t, a)

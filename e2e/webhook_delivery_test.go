@@ -211,6 +211,7 @@ apps:
 // connection; the other gateway, sharing the job consumer, sends the batch
 // again with the same delivery id and the same events.
 func TestWebhookKillKeepsDeliveryID(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	nc := startNATSCluster(t, 1)
 	r := newHookReceiver(t, map[string]string{hookKey: hookSecret})
 	first := make(chan hookRequest, 1)

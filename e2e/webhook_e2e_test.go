@@ -54,6 +54,7 @@ func newHookSetup(t *testing.T) (*server, *hookReceiver) {
 // subscriber only; channel_vacated once, no sooner than 3 s after the last
 // subscriber left.
 func TestWebhookOccupiedVacated(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	const ch = "room-1"
 	a, _ := connect(t, s, hookKey)
@@ -96,6 +97,7 @@ func TestWebhookOccupiedVacated(t *testing.T) {
 // C79 (member_added, member_removed, client_event with user_id on presence
 // channels), C81: members are reported per user, not per connection.
 func TestWebhookPresenceMembers(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	const ch = "presence-hooks"
 	a1, a1id := connect(t, s, hookKey)
@@ -184,6 +186,7 @@ func TestWebhookCacheMiss(t *testing.T) {
 // C81: a page reload (unsubscribe and subscribe again, or disconnect and
 // connect again) within 3 s is no vacated/occupied and no removed/added.
 func TestWebhookReload(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	const pub, pres = "reload-pub", "presence-reload"
 	c, cid := connect(t, s, hookKey)
@@ -298,6 +301,7 @@ func failFirst(r *hookReceiver, n int) func() map[string]int {
 // C82: a receiver that refuses the first two attempts of every event still
 // gets each event exactly once.
 func TestWebhookRetry(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	tries := failFirst(r, 2)
 
@@ -341,6 +345,7 @@ func TestWebhookRetry(t *testing.T) {
 // C81 + C82: a channel that is joined and left while the receiver refuses
 // requests gets its channel_occupied and its channel_vacated, once each.
 func TestWebhookRetryJoinLeave(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	failFirst(r, 2)
 
@@ -362,6 +367,7 @@ func TestWebhookRetryJoinLeave(t *testing.T) {
 // channel hook and user_added/user_removed to the user hook, and nothing
 // under Pusher's names.
 func TestWebhookWebman(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	s, r := newHookSetup(t)
 	const ch = "presence-webman"
 	c, cid := connect(t, s, webmanKey)

@@ -14,6 +14,7 @@ import (
 // occupied was suppressed as "same as last reported"). An app with
 // webman's webhooks that filters on webman's own name [user_removed] gets its user_removed.
 func TestWebhookFilters(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	const (
 		occKey, occSecret = "occ-key", "occ-secret"
 		wmKey, wmSecret   = "wmf-key", "wmf-secret"

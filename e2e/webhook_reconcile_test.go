@@ -14,6 +14,7 @@ import (
 // member_removed and channel_vacated, once each: the restarted gateway
 // reports the states it finds over (webhook.Reconcile).
 func TestWebhookOfflineWhileNoGatewayRan(t *testing.T) {
+	t.Parallel() // mostly waits (timeouts, delays, a peer dying): runs beside the others
 	nc := startNATSCluster(t, 1)
 	r := newHookReceiver(t, map[string]string{hookKey: hookSecret, webmanKey: webmanSec})
 	t.Cleanup(r.checkSigned)
