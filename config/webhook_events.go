@@ -21,9 +21,9 @@ func KnownWebhookEvent(name string) bool { return slices.Contains(webhookEventNa
 // validateWebhookEvents refuses a filter naming an event that does not
 // exist: a typo would otherwise silence that webhook without a word.
 func validateWebhookEvents(a App) error {
-	for _, n := range a.WebhookEvents {
+	for i, n := range a.WebhookEvents {
 		if !KnownWebhookEvent(n) {
-			return fmt.Errorf("app %q: webhook_events: unknown event %q (Pusher's names or webman's channel_added, channel_removed, user_added, user_removed)", a.Key, n)
+			return fieldErr(fmt.Sprintf("webhook_events[%d]", i), "app %q: webhook_events: unknown event %q (Pusher's names or webman's channel_added, channel_removed, user_added, user_removed)", a.Key, n)
 		}
 	}
 	return nil

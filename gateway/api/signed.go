@@ -54,7 +54,9 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 			return
 		}
-		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, now, signatureWindow); err != nil {
+		if err := a.Verify(now, func(secret string) error {
+			return protocol.VerifyRequest(secret, r.Method, rawPath(r), q, body, now, signatureWindow)
+		}); err != nil {
 			s.refuseAuth(w, addr, now, err.Error())
 			return
 		}

@@ -1,0 +1,67 @@
+package config
+
+import (
+	"encoding/base64"
+	"reflect"
+	"strings"
+	"time"
+)
+
+// MinAdminToken is the shortest admin_token accepted.
+const MinAdminToken = 16
+
+// Validate reports the first problem of the app's own settings as a
+// *FieldError naming the setting. What spans apps (duplicate keys and ids,
+// a NATS sink subject used twice) is Config.Validate's, and the app store's.
+func (a *App) Validate() error {
+	switch {
+	case a.Key == "":
+		return fieldErr("key", "key is required")
+	case a.Secret == "":
+		return fieldErr("secret", "app %q: secret is required", a.Key)
+	case a.WebhookNames != "" && a.WebhookNames != CompatPusher && a.WebhookNames != CompatWebman:
+		return fieldErr("webhook_names", "app %q: webhook_names must be pusher or webman", a.Key)
+	case a.Compat != "" && a.Compat != CompatPusher && a.Compat != CompatWebman:
+		return fieldErr("compat", "app %q: compat must be pusher or webman, got %q", a.Key, a.Compat)
+	case (a.PreviousSecret == "") != a.PreviousSecretExpires.IsZero():
+		return fieldErr("previous_secret_expires", "app %q: previous_secret and previous_secret_expires go together", a.Key)
+	}
+	if a.EncryptionMasterKey != "" {
+		if k, err := base64.StdEncoding.DecodeString(a.EncryptionMasterKey); err != nil || len(k) != 32 {
+			return fieldErr("encryption_master_key", "app %q: encryption_master_key must be base64 of 32 bytes (openssl rand -base64 32)", a.Key)
+		}
+	}
+	if field := negativeLimit(a.Limits); field != "" {
+		return fieldErr(field, "app %q: %s must not be negative", a.Key, field)
+	}
+	if err := validateWebhookEvents(*a); err != nil {
+		return err
+	}
+	if err := validateWebhooks(*a); err != nil {
+		return err
+	}
+	return validateSubjectRoom(*a)
+}
+
+// negativeLimit names the first limit below zero, or "".
+func negativeLimit(l Limits) string {
+	v := reflect.ValueOf(l)
+	for i := range v.NumField() {
+		f := v.Field(i)
+		if (f.Kind() == reflect.Int || f.Kind() == reflect.Int64) && f.Int() < 0 {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
+			return name
+		}
+	}
+	return ""
+}
+
+// VerifySecrets returns the secrets a signature made now may use: the
+// current one, and the previous one until it expires ("" when there is
+// none). It is the one rule of secret rotation; apps.App.Verify applies it.
+func (a *App) VerifySecrets(now time.Time) (current, previous string) {
+	if a.PreviousSecret != "" && now.Before(a.PreviousSecretExpires) {
+		return a.Secret, a.PreviousSecret
+	}
+	return a.Secret, ""
+}
