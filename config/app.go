@@ -65,3 +65,15 @@ func (a *App) VerifySecrets(now time.Time) (current, previous string) {
 	}
 	return a.Secret, ""
 }
+
+// Rotate makes secret the app's secret. With a grace period the current
+// secret becomes the previous one, accepted until now+grace; without one
+// (grace ≤ 0) it stops working at once. A previous secret from an earlier
+// rotation is dropped either way.
+func (a *App) Rotate(secret string, grace time.Duration, now time.Time) {
+	a.PreviousSecret, a.PreviousSecretExpires = "", time.Time{}
+	if grace > 0 {
+		a.PreviousSecret, a.PreviousSecretExpires = a.Secret, now.Add(grace)
+	}
+	a.Secret = secret
+}

@@ -143,3 +143,16 @@ func TestValidateDuplicateIDAndAdminToken(t *testing.T) {
 		t.Fatalf("short admin token: %v", err)
 	}
 }
+
+func TestRotate(t *testing.T) {
+	now := time.Now()
+	a := App{Key: "k", Secret: "one", PreviousSecret: "zero", PreviousSecretExpires: now.Add(time.Hour)}
+	a.Rotate("two", time.Minute, now)
+	if a.Secret != "two" || a.PreviousSecret != "one" || !a.PreviousSecretExpires.Equal(now.Add(time.Minute)) {
+		t.Fatalf("rotate with a grace period: %+v", a)
+	}
+	a.Rotate("three", 0, now)
+	if a.Secret != "three" || a.PreviousSecret != "" || !a.PreviousSecretExpires.IsZero() {
+		t.Fatalf("rotate without a grace period: %+v", a)
+	}
+}
