@@ -274,11 +274,15 @@ func TestGeneratedAppSecretShownOnce(t *testing.T) {
 	if err := json.Unmarshal(b, &gen); err != nil || gen.Secret == "" {
 		t.Fatalf("data/app.json: %s (%v), want the generated key and secret", b, err)
 	}
+	waitFor(t, "the first banner in the log", func() bool { return strings.Contains(s.log.String(), "pushd ready") })
 	if !strings.Contains(s.log.String(), "secret="+gen.Secret) {
 		t.Fatalf("first start did not print the generated secret:\n%s", s.log.String())
 	}
 	s.restart(t)
-	// The restart's banner is the second one in the log.
+	// The restart's banner is the second one in the log. It is printed
+	// before the server answers, but reaches the log through a pipe that
+	// is copied a moment later.
+	waitFor(t, "the restart's banner in the log", func() bool { return strings.Count(s.log.String(), "pushd ready") == 2 })
 	second := s.log.String()[strings.LastIndex(s.log.String(), "pushd ready"):]
 	if !strings.Contains(second, "key="+gen.Key) || strings.Contains(second, gen.Secret) {
 		t.Fatalf("restart banner shows the secret or not the key:\n%s", second)
