@@ -21,6 +21,7 @@ import (
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
+	"github.com/pushd/pushd/gateway/admin"
 	"github.com/pushd/pushd/gateway/api"
 	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/gateway/console"
@@ -42,6 +43,9 @@ func main() {
 func run(args []string) error {
 	if len(args) > 0 && args[0] == "webhooks" {
 		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "apps" {
+		return appsCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
 	}
 	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
@@ -161,13 +165,15 @@ func run(args []string) error {
 	}
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
+	admin.New(admin.Deps{Store: store, Token: cfg.AdminToken, Prepare: func(ctx context.Context, a config.App) error { return declareApp(ctx, b, hooks, a) },
+		Retire: b.DeleteApp, RefuseAuth: apiSrv.RefuseAuth, Logger: log}).Register(mux)
 	console.New(console.Deps{Node: node, Apps: table, Local: gw, Presence: tracker, Broker: b, Trigger: apiSrv.Trigger,
 		Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret}).Register(mux)
 	api := &http.Server{Handler: apiSrv.Handler(mux, staticFiles()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute} // no WriteTimeout: the console streams events
 	// The banner before serving: a client that finds /readyz answering
 	// finds the banner printed (the listeners are bound already).
-	announce(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
+	announce(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil, len(store.List()))
 	errc := make(chan error, 2)
 	go func() { errc <- gw.ServeWebSocket(wsLn) }()
 	go func() {
@@ -300,12 +306,15 @@ func newLogger(cfg config.Config) *slog.Logger {
 // to the user and kept in the data directory), and so is the NATS
 // listener's generated password; later starts and configured secrets never
 // show them.
-func announce(cfg config.Config, generated generatedKey, creds listenCreds, wsAddr, apiAddr string, secure bool) {
+func announce(cfg config.Config, generated generatedKey, creds listenCreds, wsAddr, apiAddr string, secure bool, storeApps int) {
 	ws, api := "ws", "http"
 	if secure {
 		ws, api = "wss", "https"
 	}
 	fmt.Printf("pushd ready\n  websocket  %s://%s/app/{app_key}\n  http api   %s://%s\n", ws, wsAddr, api, apiAddr)
+	if cfg.AdminToken != "" {
+		fmt.Printf("  admin api  %s://%s/admin/apps (Authorization: Bearer <admin_token>; pushd apps --help)\n", api, apiAddr)
+	}
 	if cfg.NATSURL == "" {
 		fmt.Printf("  nats       embedded (data in %s)\n", cfg.DataDir)
 		if cfg.NATSListen != "" {
@@ -328,5 +337,8 @@ func announce(cfg config.Config, generated generatedKey, creds listenCreds, wsAd
 			secret = "(generated, kept in " + kept + ")"
 		}
 		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, secret)
+	}
+	if n := storeApps - len(cfg.Apps); n > 0 {
+		fmt.Printf("  apps       %d more in the app store (pushd apps list)\n", n)
 	}
 }

@@ -39,6 +39,10 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 		addr := remoteHost(r)
 		q := r.URL.Query()
 		a := s.apps.Get(q.Get("auth_key"))
+		if a == nil && s.apps.Deleted(q.Get("auth_key")) {
+			writeError(w, http.StatusNotFound, "application deleted: no app has this auth_key any more")
+			return
+		}
 		if a == nil {
 			s.refuseAuth(w, addr, now, "unknown or missing auth_key")
 			return
