@@ -232,6 +232,10 @@ func (c *Console) trigger(w http.ResponseWriter, r *http.Request, a *apps.App) {
 		api.WriteError(w, http.StatusRequestEntityTooLarge, "request body is larger than the app allows")
 		return
 	}
+	if body, err = sealForEncrypted(a, body); err != nil {
+		api.WriteErr(w, err)
+		return
+	}
 	if err := c.d.Trigger(r.Context(), a, body); err != nil {
 		api.WriteErr(w, err)
 		return
