@@ -73,6 +73,9 @@ type Server struct {
 	metrics   *metrics.Metrics
 	log       *slog.Logger
 	authFails *authFailures
+	// unreported are the apps whose API requests the next quota report
+	// tells the other gateways of.
+	unreported unreportedApps
 }
 
 // New builds the API and subscribes to the other gateways' quota reports.

@@ -74,7 +74,7 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 				writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 				return
 			}
-			a.APIUnreported.Add(1)
+			s.countRequest(a)
 		}
 		// webman/push's Api always calls /apps/1024/: in webman mode the
 		// app is the auth_key's, whatever the id.
