@@ -149,6 +149,12 @@ func (s *Store) replace(ctx context.Context, cur Entry, a config.App, source str
 	return e, nil
 }
 
+// Lookup reads the app with a key from the bucket itself (the view may lag
+// a write by a moment); ErrNotFound when there is none.
+func (s *Store) Lookup(ctx context.Context, key string) (Entry, error) {
+	return s.current(ctx, key, true)
+}
+
 // current returns the app with a key: from the view, or with fresh from
 // the bucket (the view lags a write by a moment; a retry reads the bucket).
 func (s *Store) current(ctx context.Context, key string, fresh bool) (Entry, error) {

@@ -24,6 +24,7 @@ import (
 type Store interface {
 	List() []appstore.Entry
 	Get(key string) (appstore.Entry, bool)
+	Lookup(ctx context.Context, key string) (appstore.Entry, error)
 	Create(ctx context.Context, a config.App, source string) (appstore.Entry, error)
 	Update(ctx context.Context, key string, rev uint64, change func(*config.App) error) (appstore.Entry, error)
 	Rotate(ctx context.Context, key string, rev uint64, secret string, grace time.Duration) (appstore.Entry, error)

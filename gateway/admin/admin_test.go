@@ -247,6 +247,11 @@ func TestBadInputNamesTheFieldAndStoresNothing(t *testing.T) {
 	if list := f.store.List(); len(list) != 1 || list[0].App.Key != "taken" || list[0].App.Disabled {
 		t.Fatalf("store after the refused requests: %+v, want only app taken, as created", list)
 	}
+	// Only the create refused for its id got as far as declaring a
+	// stream, and that stream was retired; app taken's was never touched.
+	if len(f.retired) != 1 || f.retired[0] == "taken" {
+		t.Fatalf("retired streams %v, want the one of the create refused for id 42", f.retired)
+	}
 }
 
 func mustJSON(v any) string {

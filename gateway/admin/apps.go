@@ -90,6 +90,15 @@ func (a *Admin) create(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), writeTimeout)
 	defer cancel()
+	// An existing app's stream must not be declared with this one's
+	// settings, nor retired when this create fails.
+	if _, err := a.d.Store.Lookup(ctx, app.Key); !errors.Is(err, appstore.ErrNotFound) {
+		if err == nil {
+			err = fieldErr("key", "an app with key %q exists", app.Key)
+		}
+		a.fail(w, err)
+		return
+	}
 	if err := a.prepare(ctx, app); err != nil {
 		a.fail(w, err)
 		return
@@ -100,9 +109,7 @@ func (a *Admin) create(w http.ResponseWriter, r *http.Request) {
 		e, err = a.d.Store.Create(ctx, app, appstore.SourceAPI)
 	}
 	if err != nil {
-		if _, exists := a.d.Store.Get(app.Key); !exists && a.d.Retire != nil {
-			_ = a.d.Retire(ctx, app.Key) // the stream prepared for it
-		}
+		a.retire(ctx, app.Key) // the stream prepared for it, unless the key is taken meanwhile
 		a.fail(w, err)
 		return
 	}
@@ -264,14 +271,24 @@ func (a *Admin) delete(w http.ResponseWriter, r *http.Request) {
 		a.d.Logger.Warn("admin: app deleted, not yet gone from this gateway", slog.String("app", key), slog.Any("err", err))
 	}
 	out := map[string]any{"deleted": key}
-	if a.d.Retire != nil {
-		if err := a.d.Retire(ctx, key); err != nil {
-			a.d.Logger.Warn("admin: the deleted app's stream stays", slog.String("app", key), slog.Any("err", err))
-			out["warning"] = "the app's event stream could not be deleted: " + err.Error()
-		}
+	if err := a.retire(ctx, key); err != nil {
+		a.d.Logger.Warn("admin: the deleted app's stream stays", slog.String("app", key), slog.Any("err", err))
+		out["warning"] = "the app's event stream could not be deleted: " + err.Error()
 	}
 	a.d.Logger.Info("admin: app deleted", slog.String("app", key))
 	api.WriteJSON(w, http.StatusOK, out)
+}
+
+// retire deletes the event stream of the app with key, if no app has that
+// key (one created meanwhile keeps its stream).
+func (a *Admin) retire(ctx context.Context, key string) error {
+	if a.d.Retire == nil {
+		return nil
+	}
+	if _, err := a.d.Store.Lookup(ctx, key); !errors.Is(err, appstore.ErrNotFound) {
+		return err // nil: the key is an app's again
+	}
+	return a.d.Retire(ctx, key)
 }
 
 // prepare declares what app needs (its defaults filled) before it is
