@@ -59,7 +59,9 @@ func (s *Store) Create(ctx context.Context, a config.App, source string) (Entry,
 // new settings (up to writeTries times, then ErrConflict).
 func (s *Store) Update(ctx context.Context, key string, rev uint64, change func(*config.App) error) (Entry, error) {
 	for try := 0; try < writeTries; try++ {
-		cur, err := s.current(ctx, key, try > 0)
+		// A revision the caller gives is checked against the bucket, not
+		// against the view, which may not have it yet.
+		cur, err := s.current(ctx, key, try > 0 || rev != 0)
 		if err != nil {
 			return Entry{}, err
 		}
@@ -94,7 +96,7 @@ func (s *Store) Rotate(ctx context.Context, key string, rev uint64, secret strin
 // Delete deletes the app with a key (at revision rev, when not 0).
 func (s *Store) Delete(ctx context.Context, key string, rev uint64) error {
 	for try := 0; try < writeTries; try++ {
-		cur, err := s.current(ctx, key, try > 0)
+		cur, err := s.current(ctx, key, try > 0 || rev != 0)
 		if err != nil {
 			return err
 		}
