@@ -23,8 +23,9 @@ type SeedResult struct {
 // has it unless the store already holds exactly that (source "file"), over
 // any change made through the admin API. An app a file seeded earlier that
 // this one no longer names is deleted; apps made through the admin API are
-// left alone.
-func (s *Store) Seed(ctx context.Context, list []config.App) (SeedResult, error) {
+// left alone. With prune false nothing is deleted: a gateway that runs
+// without a file (its generated app) adds its app and leaves the others'.
+func (s *Store) Seed(ctx context.Context, list []config.App, prune bool) (SeedResult, error) {
 	var res SeedResult
 	if err := s.sync(ctx); err != nil { // compare with what the bucket has now
 		return res, err
@@ -47,7 +48,7 @@ func (s *Store) Seed(ctx context.Context, list []config.App) (SeedResult, error)
 		res.Revision = max(res.Revision, rev)
 	}
 	for _, e := range s.List() {
-		if e.Source != SourceFile || named[e.App.Key] {
+		if !prune || e.Source != SourceFile || named[e.App.Key] {
 			continue
 		}
 		if err := s.Delete(ctx, e.App.Key, 0); err != nil && !errors.Is(err, ErrNotFound) {

@@ -338,7 +338,7 @@ func TestSeedFileWinsForTheAppsItNames(t *testing.T) {
 	a := startGateway(t, js)
 	ctx := testCtx(t)
 	file := []config.App{{ID: "1", Key: "f1", Secret: "s1"}, {Key: "f2", Secret: "s2"}}
-	res, err := a.Seed(ctx, file)
+	res, err := a.Seed(ctx, file, true)
 	if err != nil || res.Created != 2 {
 		t.Fatalf("first seed: %+v %v", res, err)
 	}
@@ -349,14 +349,14 @@ func TestSeedFileWinsForTheAppsItNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same file again writes nothing.
-	if res, err := a.Seed(ctx, file); err != nil || res.Same != 2 || res.Revision != 0 {
+	if res, err := a.Seed(ctx, file, true); err != nil || res.Same != 2 || res.Revision != 0 {
 		t.Fatalf("seed of the same file: %+v %v", res, err)
 	}
 	// A change through the admin API is undone by the next seed.
 	if _, err := a.Update(ctx, "f1", 0, func(a *config.App) error { a.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	res, err = a.Seed(ctx, []config.App{{ID: "1", Key: "f1", Secret: "s1"}, {Key: "api", Secret: "from-file"}})
+	res, err = a.Seed(ctx, []config.App{{ID: "1", Key: "f1", Secret: "s1"}, {Key: "api", Secret: "from-file"}}, true)
 	if err != nil || res.Updated != 2 || res.Deleted != 1 {
 		t.Fatalf("seed without f2, naming api: %+v %v", res, err)
 	}
@@ -367,11 +367,17 @@ func TestSeedFileWinsForTheAppsItNames(t *testing.T) {
 	if e, _ := a.Get("api"); e.Source != SourceFile {
 		t.Fatalf("an app the file names: source %q, want file", e.Source)
 	}
+	// Without pruning (a gateway with no file, only its generated app)
+	// nothing is deleted.
+	if res, err := a.Seed(ctx, []config.App{{Key: "generated", Secret: "s"}}, false); err != nil || res.Created != 1 || res.Deleted != 0 {
+		t.Fatalf("seed without pruning: %+v %v", res, err)
+	}
+	a.waitApps(t, "the generated app beside the others", func(m map[string]config.App) bool { return len(m) == 3 })
 	// An id the file gives that an app of the API has is refused.
 	if _, err := a.Create(ctx, config.App{ID: "7", Key: "api2", Secret: "s"}, SourceAPI); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Seed(ctx, []config.App{{ID: "7", Key: "f3", Secret: "s"}}); config.ErrorField(err) != "id" {
+	if _, err := a.Seed(ctx, []config.App{{ID: "7", Key: "f3", Secret: "s"}}, true); config.ErrorField(err) != "id" {
 		t.Fatalf("seed with an id an API app has: %v", err)
 	}
 }

@@ -114,7 +114,7 @@ func run(args []string) error {
 	case <-ctx.Done():
 		return nil
 	}
-	if err := seed(ctx, store, cfg.Apps, log); err != nil {
+	if err := seed(ctx, store, cfg.Apps, generated, log); err != nil {
 		return err
 	}
 	hooksDone := make(chan struct{})
@@ -240,9 +240,11 @@ func servePprof(addr string, log *slog.Logger) {
 }
 
 // seed writes the configuration's apps into the app store (the file wins
-// for the apps it names) and waits until this gateway serves them.
-func seed(ctx context.Context, store *appstore.Store, list []config.App, log *slog.Logger) error {
-	res, err := store.Seed(ctx, list)
+// for the apps it names) and waits until this gateway serves them. A
+// gateway that runs on its generated app (no file, no --app-key) deletes
+// no other app.
+func seed(ctx context.Context, store *appstore.Store, list []config.App, generated generatedKey, log *slog.Logger) error {
+	res, err := store.Seed(ctx, list, generated.key == "")
 	if err != nil {
 		return fmt.Errorf("seed the app store from the configuration: %w", err)
 	}
@@ -267,12 +269,12 @@ func reload(ctx context.Context, args []string, log *slog.Logger, store *appstor
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
-	cfg, _, err := loadConfig(args, os.Getenv)
+	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err == nil {
 		err = live.declareFile(cfg.Apps)
 	}
 	if err == nil {
-		err = seed(ctx, store, cfg.Apps, log)
+		err = seed(ctx, store, cfg.Apps, generated, log)
 	}
 	if err != nil {
 		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))
