@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pushd/pushd/gateway/protocol"
 )
 
@@ -24,14 +27,14 @@ const adminToken = "e2e-admin-token-0123456789"
 
 // storeGateways starts a nats-server and n gateways on it, each with the
 // cluster's app (app-key) and the admin token.
-func storeGateways(t *testing.T, n int) []*server {
+func storeGateways(t *testing.T, n int) ([]*server, *natsCluster) {
 	t.Helper()
 	nc := startNATSCluster(t, 1)
 	var gws []*server
 	for range n {
 		gws = append(gws, startPushdWith(t, clusterApps+"admin_token: "+adminToken+"\n", "--nats-url", nc.URLs()))
 	}
-	return gws
+	return gws, nc
 }
 
 // adminCall makes a request to s's admin API and returns the status and the
@@ -106,7 +109,7 @@ func hmacHex(secret, body string) string {
 // the new secret's signature; a delete closes the app's sockets with 4001
 // on both gateways, pusher-js's too, and the other app's sockets stay.
 func TestAppStoreAcrossGateways(t *testing.T) {
-	gws := storeGateways(t, 2)
+	gws, _ := storeGateways(t, 2)
 	a, b := gws[0], gws[1]
 	hooks := newSignatureRecorder(t)
 	_, bPort, _ := net.SplitHostPort(b.APIAddr)
@@ -233,9 +236,11 @@ func TestAppStoreAcrossGateways(t *testing.T) {
 
 // TestAppDisabledAtRunTime: disabling an app through the admin API closes
 // its sockets on every gateway with 4003 and its API answers 403; enabling
-// it again lets clients back in. Other apps are untouched.
+// it again lets clients back in. Other apps are untouched. A limit changed
+// on one gateway applies on the other, and a new history_max_age reaches
+// the app's stream.
 func TestAppDisabledAtRunTime(t *testing.T) {
-	gws := storeGateways(t, 2)
+	gws, nc := storeGateways(t, 2)
 	const key, secret = "switch-key", "switch-secret-0123456789"
 	if status, m := adminCall(t, gws[0], http.MethodPost, "/admin/apps", `{"key":"`+key+`","id":"55","secret":"`+secret+`"}`); status != http.StatusCreated {
 		t.Fatalf("create: %d %v", status, m)
@@ -284,5 +289,30 @@ func TestAppDisabledAtRunTime(t *testing.T) {
 		if st, resp := apiCall(t, s, key, secret, http.MethodPost, "/apps/55/events", nil, body); st != http.StatusOK {
 			t.Fatalf("the enabled app's API on %s: %d %s", s.APIAddr, st, resp)
 		}
+	}
+
+	// Settings: a smaller max_event_bytes through gateway 0 is enforced by
+	// gateway 1's API; the stream follows history_max_age.
+	if status, m := adminCall(t, gws[0], http.MethodPatch, "/admin/apps/"+key, `{"max_event_bytes":20,"history_max_age":"2h"}`); status != http.StatusOK {
+		t.Fatalf("patch limits: %d %v", status, m)
+	}
+	waitFor(t, "max_event_bytes 20 on the other gateway", func() bool {
+		st, _ := apiCall(t, gws[1], key, secret, http.MethodPost, "/apps/55/events", nil, `{"name":"e","channel":"c","data":"`+strings.Repeat("x", 40)+`"}`)
+		return st == http.StatusRequestEntityTooLarge
+	})
+	conn, err := nats.Connect(nc.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	js, _ := jetstream.New(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, "PUSHD_"+key)
+	if err != nil {
+		t.Fatalf("the app's stream: %v", err)
+	}
+	if age := st.CachedInfo().Config.MaxAge; age != 2*time.Hour {
+		t.Fatalf("the app's stream keeps events %s, want the new history_max_age 2h", age)
 	}
 }
