@@ -321,7 +321,7 @@ func TestCorruptValuesAreSkipped(t *testing.T) {
 		t.Fatalf("apps after corrupt values: %+v; want victim as it was and good updated", m)
 	}
 	logs := a.logs.String()
-	for _, want := range []string{`app=victim`, `app=newer`, "schema 2, written by a newer pushd", `app=foreign`, `app=invalid`, "max_connections must not be negative"} {
+	for _, want := range []string{`app=victim`, `app=newer`, "schema 2, written by a newer pushd", `app=foreign`, `app=invalid`, "max_connections: must not be negative"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log does not mention %q:\n%s", want, logs)
 		}

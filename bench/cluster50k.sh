@@ -8,13 +8,15 @@
 # Usage: bash bench/cluster50k.sh   (CONNS=50000 HOLD=20s to change)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source deploy/cluster/ports.sh # the ports run.sh gives the gateways
 CONNS=${CONNS:-50000}
 HOLD=${HOLD:-20s}
 per=$(( (CONNS + 2) / 3 ))
 
 bin=$(mktemp -d /tmp/pushd-cluster50k.XXXXXX)
 go build -o "$bin/pushbench" ./cmd/pushbench
-rm -rf data/cluster
+export CLUSTER_DIR=data/cluster
+rm -rf "$CLUSTER_DIR"
 bash deploy/cluster/run.sh >"$bin/cluster.log" 2>&1 &
 cluster=$!
 trap 'kill -TERM $cluster 2>/dev/null; wait $cluster 2>/dev/null; rm -rf "$bin"' EXIT
@@ -25,10 +27,10 @@ for _ in $(seq 600); do
 done
 grep -q "pushd cluster ready" "$bin/cluster.log" || { echo "cluster did not start" >&2; cat "$bin/cluster.log" >&2; exit 1; }
 
-ws=(3131 3141 3151)
-api=(3232 3242 3252)
+ws=("${ws_ports[@]}")
+api=("${api_ports[@]}")
 for i in 0 1 2; do
-  pid=$(pgrep -f "pushd --config deploy/cluster/pushd-$((i + 1)).yaml")
+  pid=$(cat "$CLUSTER_DIR/pushd-$((i + 1)).pid")
   "$bin/pushbench" connect --conns $per --channels 150 --concurrency 256 --sources 4 --settle "$HOLD" \
     --setup-timeout 60s --ws "ws://127.0.0.1:${ws[$i]}" --api "http://127.0.0.1:${api[$i]}" --pid "$pid" \
     --key cluster-key --secret cluster-secret --app-id 1 >"$bin/bench-$i.json" &

@@ -82,7 +82,9 @@ type Handler func(Delivery)
 type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	emb     *embedded // nil on an external NATS
+	jobsNC  *nats.Conn          // the connection of Jobs
+	jobsJS  jetstream.JetStream // background work: webhook jobs
+	emb     *embedded           // nil on an external NATS
 	log     *slog.Logger
 	handler Handler
 
@@ -128,7 +130,13 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		nats.Name(opts.Name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+		nats.DisconnectErrHandler(func(c *nats.Conn, err error) {
+			// Without an error the connection was closed on purpose
+			// (Close, Drain: a shutdown), not lost.
+			if err == nil {
+				b.log.Debug("nats connection closed", slog.String("connection", c.Opts.Name))
+				return
+			}
 			b.log.Warn("nats disconnected", slog.Any("err", err))
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
@@ -173,6 +181,23 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	b.js = createFirst{js}
+	// Webhook jobs get a connection of their own: a server handles one
+	// connection's messages in order, and thousands of job stores a second
+	// queued ahead of the client events and deliveries sharing it (a
+	// client-event round trip went from 19 to 172 ms at p99 with a webhook
+	// for each, on the machine of docs/benchmarks.md).
+	jobs, err := nats.Connect(url, append(natsOpts, nats.Name(opts.Name+"-jobs"))...)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect nats (jobs): %w", err)
+	}
+	b.jobsNC = jobs
+	jobsJS, err := jetstream.New(jobs)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("jetstream (jobs): %w", err)
+	}
+	b.jobsJS = createFirst{jobsJS}
 	b.replicas = opts.Replicas
 	if b.replicas == 0 {
 		b.replicas = 1
@@ -244,6 +269,9 @@ func (b *Bus) close() {
 	if b.stop != nil {
 		b.stop() // reads in flight end now, not at their timeouts
 	}
+	if b.jobsNC != nil {
+		b.jobsNC.Close()
+	}
 	if b.nc != nil {
 		_ = b.nc.Drain()
 		deadline := time.Now().Add(5 * time.Second)
@@ -312,7 +340,7 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		Discard:     jetstream.DiscardOld,
 		MaxAge:      a.MaxAge,
 		MaxBytes:    a.MaxBytes,
-		Duplicates:  time.Minute,
+		Duplicates:  duplicatesWindow(a.MaxAge),
 		AllowDirect: true,
 		// A new stream starts at the current time in microseconds rather
 		// than at 1, so positions of an earlier stream of the app (the
@@ -327,6 +355,17 @@ func (b *Bus) appStreamConfig(a AppStream) jetstream.StreamConfig {
 		},
 		Replicas: b.replicas,
 	}
+}
+
+// duplicatesWindow is a stream's de-duplication window: a minute, or the
+// stream's max age when shorter (nats-server refuses a window longer than
+// the max age, and an app with history_max_age under a minute could not
+// start).
+func duplicatesWindow(maxAge time.Duration) time.Duration {
+	if maxAge > 0 && maxAge < time.Minute {
+		return maxAge
+	}
+	return time.Minute
 }
 
 func (b *Bus) stream(appTok string) (jetstream.Stream, error) {
@@ -509,6 +548,14 @@ func (b *Bus) LastSeq(ctx context.Context, app string) (uint64, error) {
 	return st.LastSeq, err
 }
 
+// Bounds returns the first and last sequence the app's stream holds; in an
+// empty stream first is last + 1. Every event of a channel from first on is
+// still stored.
+func (b *Bus) Bounds(ctx context.Context, app string) (first, last uint64, err error) {
+	st, err := b.state(ctx, app)
+	return st.FirstSeq, st.LastSeq, err
+}
+
 // state reads the app stream's state from its leader.
 func (b *Bus) state(ctx context.Context, app string) (jetstream.StreamState, error) {
 	st, err := b.stream(EncodeToken(app))
@@ -636,3 +683,8 @@ func (b *Bus) SubscribeControl(kind string, f func(app string, data []byte)) err
 // JetStream returns the JetStream handle, for the packages that keep their
 // own state in NATS (presence, webhooks).
 func (b *Bus) JetStream() jetstream.JetStream { return b.js }
+
+// Jobs is JetStream on a connection of its own, for background work that
+// stores much (webhook jobs and batches): its traffic never queues ahead
+// of the deliveries and client events of the main connection.
+func (b *Bus) Jobs() jetstream.JetStream { return b.jobsJS }

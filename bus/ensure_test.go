@@ -171,3 +171,31 @@ func TestNewStreamStartsAtTheClock(t *testing.T) {
 		t.Fatalf("first sequence after the update: %d %v, want %d", st.FirstSeq, err, seqs[0])
 	}
 }
+
+// TestEnsureShortHistory: an app whose history_max_age is under a minute
+// gets its stream (nats-server refused the fixed one-minute de-duplication
+// window as longer than the max age, and pushd could not start), and its
+// events age out.
+func TestEnsureShortHistory(t *testing.T) {
+	b, _ := openTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := b.EnsureApp(ctx, AppStream{Key: "short", MaxAge: time.Second, MaxBytes: 1 << 20}); err != nil {
+		t.Fatalf("stream with a max age of 1s: %v", err)
+	}
+	publishN(t, b, "short", "c", 3)
+	for {
+		kept, err := b.After(ctx, "short", "c", 0, 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(kept) == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d events still stored after %s with a max age of 1s", len(kept), 20*time.Second)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

@@ -4,17 +4,25 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrGap reports that the events after a position are not all available
 // any more, so a resume from it cannot be complete.
 var ErrGap = errors.New("bus: the events after this position are not all available")
 
-// GapError is ErrGap with its reason and the stream's last sequence when it
-// was found: the position a client continues from after giving up.
+// GapError is ErrGap with its reason, the stream's last sequence when it
+// was found (the position a client continues from after giving up) and the
+// first position after the client's that the stream still holds.
 type GapError struct {
 	Reason string
 	Last   uint64
+	// First is the lowest position such that the stream holds every event
+	// of the channel from it on: the client's position + 1 when nothing
+	// was lost (too many events follow), the stream's first event when
+	// older ones were removed or the stream was reset; 0 when unknown.
+	First uint64
 }
 
 func (e *GapError) Error() string { return "resume: " + e.Reason }
@@ -51,12 +59,13 @@ func (b *Bus) Replay(ctx context.Context, app, channel string, from uint64, limi
 	if evs, ok := r.sh.window.read(subj, from, limit+1, 0); ok {
 		r.windowStarted = true
 		if len(evs) > limit {
-			return nil, &GapError{Reason: fmt.Sprintf("more than %d events to replay", limit), Last: evs[len(evs)-1].Seq}
+			return nil, &GapError{Reason: fmt.Sprintf("more than %d events to replay", limit), Last: evs[len(evs)-1].Seq,
+				First: r.firstKept(ctx)}
 		}
 		r.ahead = evs
 		return r, nil
 	}
-	last, err := r.checkStream(ctx)
+	st, err := r.checkStream(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -66,26 +75,40 @@ func (b *Bus) Replay(ctx context.Context, app, channel string, from uint64, limi
 		return nil, err
 	}
 	if uint64(len(first.events))+first.more > uint64(limit) {
-		return nil, &GapError{Reason: fmt.Sprintf("more than %d events to replay", limit), Last: last}
+		return nil, &GapError{Reason: fmt.Sprintf("more than %d events to replay", limit), Last: st.LastSeq, First: from + 1}
 	}
 	r.ahead, r.caughtUp = first.events, first.more == 0
 	return r, nil
 }
 
 // checkStream verifies that the stream holds every event after r.pos and
-// returns its last sequence.
-func (r *Replay) checkStream(ctx context.Context) (uint64, error) {
+// returns its state.
+func (r *Replay) checkStream(ctx context.Context) (jetstream.StreamState, error) {
 	st, err := r.b.state(ctx, r.app)
 	if err != nil {
-		return 0, err
+		return st, err
 	}
 	switch {
 	case r.pos > st.LastSeq:
-		return 0, &GapError{Reason: fmt.Sprintf("position %d is beyond the stream's last event %d (the stream was reset)", r.pos, st.LastSeq), Last: st.LastSeq}
+		return st, &GapError{Reason: fmt.Sprintf("position %d is beyond the stream's last event %d (the stream was reset)", r.pos, st.LastSeq),
+			Last: st.LastSeq, First: st.FirstSeq}
 	case st.FirstSeq > r.pos+1:
-		return 0, &GapError{Reason: fmt.Sprintf("events after %d are gone (the stream starts at %d)", r.pos, st.FirstSeq), Last: st.LastSeq}
+		return st, &GapError{Reason: fmt.Sprintf("events after %d are gone (the stream starts at %d)", r.pos, st.FirstSeq),
+			Last: st.LastSeq, First: st.FirstSeq}
 	}
-	return st.LastSeq, nil
+	return st, nil
+}
+
+// firstKept is the first position after r.pos the stream still holds
+// (GapError.First), for a refusal found in the window, which reads no
+// stream: the window may hold events the stream has removed since. 0 when
+// the stream cannot be read.
+func (r *Replay) firstKept(ctx context.Context) uint64 {
+	st, err := r.b.state(ctx, r.app)
+	if err != nil {
+		return 0
+	}
+	return max(r.pos+1, st.FirstSeq)
 }
 
 // Next returns the next events, at most n and about maxBytes (0: no

@@ -28,16 +28,20 @@ func TestReplayRefusesIncompletePositions(t *testing.T) {
 		return g
 	}
 	_, err := b.Replay(ctx, "big", "r", last+5, 10000)
-	if g := gap("position beyond the stream", err); g.Last != last {
-		t.Fatalf("gap position %d, want the stream's last %d", g.Last, last)
+	if g := gap("position beyond the stream", err); g.Last != last || g.First != seqs[0] {
+		t.Fatalf("gap positions last %d first %d, want the stream's last %d and first %d", g.Last, g.First, last, seqs[0])
 	}
 	// Positions of a stream that was reset: the new one starts at the
 	// clock, far above them.
-	gap("position of an earlier stream", func() error { _, err := b.Replay(ctx, "big", "r", 55, 10000); return err }())
+	if g := gap("position of an earlier stream", func() error { _, err := b.Replay(ctx, "big", "r", 55, 10000); return err }()); g.First != seqs[0] {
+		t.Fatalf("gap of an earlier stream: first %d, want the stream's first %d", g.First, seqs[0])
+	}
 
 	reads := b.streamReads.Load()
 	_, err = b.Replay(ctx, "big", "r", seqs[0]-1, 299)
-	gap("over the limit", err)
+	if g := gap("over the limit", err); g.First != seqs[0] {
+		t.Fatalf("over the limit: first %d, want the position after the client's, %d (nothing was lost)", g.First, seqs[0])
+	}
 	if n := b.streamReads.Load() - reads; n != 1 {
 		t.Fatalf("refusing an over-limit replay took %d reads, want 1", n)
 	}
@@ -66,7 +70,14 @@ func TestReplayRefusesIncompletePositions(t *testing.T) {
 	// 4 KiB of history: the first events age out.
 	tiny := publishN(t, b, "tiny", "t", 200)
 	_, err = b.Replay(ctx, "tiny", "t", tiny[0], 10000)
-	gap("events removed by the stream's limits", err)
+	g := gap("events removed by the stream's limits", err)
+	kept, err := b.After(ctx, "tiny", "t", 0, 0, 1)
+	if err != nil || len(kept) != 1 {
+		t.Fatalf("first kept event of tiny: %v %v", kept, err)
+	}
+	if g.First != kept[0].Seq || g.First <= tiny[1] {
+		t.Fatalf("events removed: first %d, want the first event still stored, %d", g.First, kept[0].Seq)
+	}
 }
 
 // TestReplayFromWindow: a resume of events this node received while it
@@ -105,6 +116,12 @@ func TestReplayFromWindow(t *testing.T) {
 	}
 	if more, _ := r.Next(ctx, 1000, 0); len(more) != 0 {
 		t.Fatalf("after catching up: %d more events", len(more))
+	}
+	// Too many for the limit, found in the window: nothing was lost, so
+	// the first position kept is the one after the client's.
+	var g *GapError
+	if _, err := b.Replay(ctx, "k.e y", "w", seqs[9], 10); !errors.As(err, &g) || g.First != seqs[9]+1 || g.Last != seqs[9+11] {
+		t.Fatalf("over the limit in the window: %v (%+v), want a gap with first %d", err, g, seqs[9]+1)
 	}
 	// The first event received says which event of the channel came
 	// before it: the window covers a resume from there on ...

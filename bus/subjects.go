@@ -27,7 +27,17 @@ const (
 	// ControlQuota carries "{node} {count}": API requests a gateway let
 	// through on the app's cluster-wide quota since its last report.
 	ControlQuota = "quota"
+	// ControlWatchlist carries a WatchlistControl: every gateway replaces
+	// the watchlist of the user's signed-in connections
+	// (PUT /apps/{id}/users/{user}/watchlist).
+	ControlWatchlist = "watchlist"
 )
+
+// WatchlistControl is the JSON of a ControlWatchlist message.
+type WatchlistControl struct {
+	UserID    string   `json:"user_id"`
+	Watchlist []string `json:"watchlist"`
+}
 
 // streamName is the JetStream stream that stores one app's events.
 func streamName(appTok string) string { return "PUSHD_" + appTok }

@@ -2,8 +2,7 @@ package config
 
 import (
 	"encoding/base64"
-	"reflect"
-	"strings"
+	"fmt"
 	"time"
 )
 
@@ -31,8 +30,8 @@ func (a *App) Validate() error {
 			return fieldErr("encryption_master_key", "app %q: encryption_master_key must be base64 of 32 bytes (openssl rand -base64 32)", a.Key)
 		}
 	}
-	if field := negativeLimit(a.Limits); field != "" {
-		return fieldErr(field, "app %q: %s must not be negative", a.Key, field)
+	if errs := a.fieldErrors(); len(errs) > 0 {
+		return fmt.Errorf("app %q: %w", a.Key, errs[0])
 	}
 	if err := validateWebhookEvents(*a); err != nil {
 		return err
@@ -41,19 +40,6 @@ func (a *App) Validate() error {
 		return err
 	}
 	return validateSubjectRoom(*a)
-}
-
-// negativeLimit names the first limit below zero, or "".
-func negativeLimit(l Limits) string {
-	v := reflect.ValueOf(l)
-	for i := range v.NumField() {
-		f := v.Field(i)
-		if (f.Kind() == reflect.Int || f.Kind() == reflect.Int64) && f.Int() < 0 {
-			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("yaml"), ",")
-			return name
-		}
-	}
-	return ""
 }
 
 // VerifySecrets returns the secrets a signature made now may use: the

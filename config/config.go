@@ -156,7 +156,8 @@ type App struct {
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
 	// WebhookEvents limits which webhook events are sent (empty: all but
-	// subscription_count). Naming subscription_count here is also the app's
+	// subscription_count, user_online and user_offline, which are sent only
+	// when named). Naming subscription_count here is also the app's
 	// "subscription counting" switch, as Pusher has one setting for both:
 	// the subscription_count webhook and the
 	// pusher_internal:subscription_count event to every subscriber of a
@@ -330,8 +331,13 @@ func (l *Limits) Defaults() {
 	}
 }
 
-// Validate reports the first problem that makes the configuration unusable.
+// Validate reports what makes the configuration unusable: every value a
+// field cannot take (each naming its field), else the first problem
+// between fields.
 func (c *Config) Validate() error {
+	if err := c.validateFields(); err != nil {
+		return err
+	}
 	keys := map[string]bool{}
 	ids := map[string]string{}   // app id -> key
 	sinks := map[string]string{} // NATS sink subject -> "app/endpoint"

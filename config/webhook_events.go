@@ -5,15 +5,19 @@ import (
 	"slices"
 )
 
-// webhookEventNames are the names webhook_events may list: Pusher's, and
-// webman/push's for the four events it has. Either naming filters the same
-// events whichever naming the app's webhooks carry (package webhook keeps
-// the mapping; a test there keeps this list in step with it).
+// webhookEventNames are the names webhook_events may list: Pusher's,
+// Pushd's user_online and user_offline, and webman/push's for the four
+// events it has. Either naming filters the same events whichever naming the
+// app's webhooks carry (package webhook keeps the mapping; a test there
+// keeps this list in step with it).
 var webhookEventNames = []string{
 	"channel_occupied", "channel_vacated", "member_added", "member_removed",
-	"client_event", "cache_miss", SubscriptionCountEvent,
+	"client_event", "cache_miss", SubscriptionCountEvent, "user_online", "user_offline",
 	"channel_added", "channel_removed", "user_added", "user_removed",
 }
+
+// unknownEventHint says which names an event filter takes.
+const unknownEventHint = "Pusher's names, user_online, user_offline, or webman's channel_added, channel_removed, user_added, user_removed"
 
 // KnownWebhookEvent reports whether webhook_events may list name.
 func KnownWebhookEvent(name string) bool { return slices.Contains(webhookEventNames, name) }
@@ -23,7 +27,7 @@ func KnownWebhookEvent(name string) bool { return slices.Contains(webhookEventNa
 func validateWebhookEvents(a App) error {
 	for i, n := range a.WebhookEvents {
 		if !KnownWebhookEvent(n) {
-			return fieldErr(fmt.Sprintf("webhook_events[%d]", i), "app %q: webhook_events: unknown event %q (Pusher's names or webman's channel_added, channel_removed, user_added, user_removed)", a.Key, n)
+			return fieldErr(fmt.Sprintf("webhook_events[%d]", i), "app %q: webhook_events: unknown event %q (%s)", a.Key, n, unknownEventHint)
 		}
 	}
 	return nil

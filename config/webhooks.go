@@ -29,8 +29,9 @@ type WebhookEndpoint struct {
 	// stream the operator made must capture the subject.
 	NATSStream string `yaml:"nats_stream"`
 	// Events limits the events sent here, Pusher or webman names (empty:
-	// all but subscription_count; naming subscription_count here also
-	// turns subscription counting on, as webhook_events does).
+	// all but subscription_count, user_online and user_offline, which are
+	// sent only where named; naming subscription_count here also turns
+	// subscription counting on, as webhook_events does).
 	Events []string `yaml:"events"`
 	// Headers are added to every request (or NATS message); they may not
 	// replace the ones Pushd sets (Content-Type, X-Pusher-*, X-Pushd-*).
@@ -224,7 +225,7 @@ func (e WebhookEndpoint) validate(seen map[string]bool) (string, error) {
 	}
 	for _, n := range e.Events {
 		if !KnownWebhookEvent(n) {
-			return ".events", fmt.Errorf(".events (%s): unknown event %q (Pusher's names or webman's channel_added, channel_removed, user_added, user_removed)", e.Name, n)
+			return ".events", fmt.Errorf(".events (%s): unknown event %q (%s)", e.Name, n, unknownEventHint)
 		}
 	}
 	if e.Names != "" && e.Names != CompatPusher && e.Names != CompatWebman {

@@ -108,3 +108,9 @@ wait:
 		t.Fatalf("node %s failed: %v", file, err)
 	}
 }
+
+// TestBrowserResumePusherJS: pushd-resume with the browser builds of
+// pusher-js 8 and Laravel Echo 2 in Chromium (e2e/browser/resume.test.mjs).
+func TestBrowserResumePusherJS(t *testing.T) {
+	runBrowserNode(t, startPushd(t, ""), "resume.test.mjs")
+}

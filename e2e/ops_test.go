@@ -201,9 +201,9 @@ func TestTLSAndReload(t *testing.T) {
 	c.expect("pusher:pong")
 }
 
-// startPushdTLS starts the server with TLS on both ports; readiness is
-// polled over https.
-func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool) *server {
+// startPushdTLS starts the server with TLS on both ports (and args);
+// readiness is polled over https.
+func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool, args ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	s := &server{
@@ -216,7 +216,7 @@ func startPushdTLS(t *testing.T, certFile, keyFile string, pool *x509.CertPool) 
 	os.WriteFile(cfg, []byte(testApps), 0o600)
 	s.ConfigPath = cfg
 	s.tls = &tls.Config{RootCAs: pool}
-	s.start(t, []string{"--config", cfg, "--tls-cert", certFile, "--tls-key", keyFile})
+	s.start(t, append([]string{"--config", cfg, "--tls-cert", certFile, "--tls-key", keyFile}, args...))
 	return s
 }
 
@@ -274,15 +274,22 @@ func TestGeneratedAppSecretShownOnce(t *testing.T) {
 	if err := json.Unmarshal(b, &gen); err != nil || gen.Secret == "" {
 		t.Fatalf("data/app.json: %s (%v), want the generated key and secret", b, err)
 	}
-	waitFor(t, "the first banner in the log", func() bool { return strings.Contains(s.log.String(), "pushd ready") })
-	if !strings.Contains(s.log.String(), "secret="+gen.Secret) {
-		t.Fatalf("first start did not print the generated secret:\n%s", s.log.String())
+	// The banner is printed just after the listeners open, so /readyz can
+	// answer before it is complete.
+	waitFor(t, "the first start's banner with the generated secret", func() bool {
+		return strings.Contains(s.log.String(), "secret="+gen.Secret)
+	})
+	// The banner gives the generated app's real URL (issue 15: it printed
+	// a literal {app_key}).
+	if want := "  websocket  ws://" + s.WSAddr + "/app/" + gen.Key + "\n"; !strings.Contains(s.log.String(), want) {
+		t.Fatalf("banner:\n%s\nwant the line %q", s.log.String(), want)
 	}
 	s.restart(t)
-	// The restart's banner is the second one in the log. It is printed
-	// before the server answers, but reaches the log through a pipe that
-	// is copied a moment later.
-	waitFor(t, "the restart's banner in the log", func() bool { return strings.Count(s.log.String(), "pushd ready") == 2 })
+	// The restart's banner is the second one in the log.
+	waitFor(t, "the restart's banner", func() bool {
+		l := s.log.String()
+		return strings.Count(l, "pushd ready") == 2 && strings.Contains(l[strings.LastIndex(l, "pushd ready"):], "key="+gen.Key)
+	})
 	second := s.log.String()[strings.LastIndex(s.log.String(), "pushd ready"):]
 	if !strings.Contains(second, "key="+gen.Key) || strings.Contains(second, gen.Secret) {
 		t.Fatalf("restart banner shows the secret or not the key:\n%s", second)

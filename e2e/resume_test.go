@@ -3,10 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 // seqOf reads the "seq" field Pushd adds to stored events.
@@ -82,8 +85,24 @@ func TestResumeTooOld(t *testing.T) {
 	c, _ := connect(t, s, "small-key")
 	subscribeResume(c, "old", 1, "")
 	c.expect("pusher_internal:subscription_succeeded")
-	if f := c.expect("pusher:recovery_failed"); f.Channel != "old" {
+	f := c.expect("pusher:recovery_failed")
+	if f.Channel != "old" {
 		t.Fatalf("got %s, want recovery_failed on old", f.raw)
+	}
+	// Its data names the first position still stored: the history API
+	// reads every event from there.
+	var d struct {
+		First uint64 `json:"first_seq"`
+	}
+	if err := json.Unmarshal([]byte(f.dataString(t)), &d); err != nil {
+		t.Fatalf("recovery_failed data %s: %v", f.raw, err)
+	}
+	kept := history(t, s, "small-key", "small-secret", "5", "old", url.Values{"limit": {"1"}})
+	if d.First == 0 || len(kept.Events) == 0 || d.First != kept.Events[0].Seq || d.First != kept.FirstSeq {
+		t.Fatalf("recovery_failed %s: first_seq %d, want the first event still stored, %+v", f.raw, d.First, kept)
+	}
+	if seq := seqOf(t, f); seq < d.First {
+		t.Fatalf("recovery_failed %s: seq %d below first_seq %d", f.raw, seq, d.First)
 	}
 	trigger(t, s, "small-key", "small-secret", "/apps/5/events", `{"name":"live","channel":"old","data":"x"}`)
 	c.expect("live")
@@ -116,5 +135,30 @@ func TestResumeBeforeFirstEvent(t *testing.T) {
 	js.send(`{"event":"pusher:subscribe","data":{"channel":"quiet"}}`)
 	if f := js.expect("pusher_internal:subscription_succeeded"); strings.Contains(string(f.raw), `"seq"`) {
 		t.Fatalf("pusher-js got a position it does not use: %s", f.raw)
+	}
+}
+
+// TestResumeWantSeq: a client that is not one of Pushd's (pusher-js with
+// pushd-resume) asks for the stream position with want_seq in its
+// subscribe and gets it in subscription_succeeded, so a cut before the
+// channel's first event loses nothing either; without want_seq it gets no
+// position (TestResumeBeforeFirstEvent).
+func TestResumeWantSeq(t *testing.T) {
+	s := startPushd(t, "")
+	c := dialRaw(t, s.WSURL("app-key")+"?protocol=7&client=js&version=8.4.0&flash=false")
+	sid := c.established()
+	c.send(`{"event":"pusher:subscribe","data":{"channel":"private-quiet","auth":"` + protocol.ChannelAuth("app-key", "app-secret", sid, "private-quiet", "") + `","want_seq":true}}`)
+	pos := seqOf(t, c.expect("pusher_internal:subscription_succeeded"))
+	c.conn.WriteClose(1000, nil)
+	trigger(t, s, "app-key", "app-secret", "/apps/1/events", `{"name":"n","channel":"private-quiet","data":"1"}`)
+	c2 := dialRaw(t, s.WSURL("app-key")+"?protocol=7&client=js&version=8.4.0&flash=false")
+	sid2 := c2.established()
+	c2.sendJSON(map[string]any{"event": "pusher:subscribe", "data": map[string]any{"channel": "private-quiet",
+		"auth": protocol.ChannelAuth("app-key", "app-secret", sid2, "private-quiet", ""), "resume_from": pos, "resume_socket_id": sid, "want_seq": true}})
+	if f := c2.expect("pusher_internal:subscription_succeeded"); strings.Contains(string(f.raw), `"seq"`) {
+		t.Fatalf("a resuming subscription got a new position: %s", f.raw)
+	}
+	if f := c2.expect("n"); f.dataString(t) != "1" {
+		t.Fatalf("replayed %s, want 1", f.raw)
 	}
 }

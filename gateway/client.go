@@ -18,7 +18,7 @@ type client struct {
 	ws       *gws.Conn
 	socketID string
 	out      outbox
-	rp       replays // resumes waiting or running
+	rp       atomic.Pointer[replays] // resumes waiting or running; made by the first resume
 
 	opened     int64        // unix nanos of the connection
 	resumable  bool         // a Pushd client: gets stream positions
@@ -32,9 +32,9 @@ type client struct {
 	clientEvents ratelimit.Bucket
 
 	mu        sync.Mutex
-	subs      map[string]*subscription // by channel name
-	userID    string                   // set by pusher:signin
-	watchlist []string                 // user ids this connection watches
+	subs      subSet   // by channel name
+	userID    string   // set by pusher:signin
+	watchlist []string // user ids this connection watches
 }
 
 // app returns the client's app with its current settings.
@@ -60,15 +60,16 @@ func (c *client) fail(code int, msg string) {
 	if c.closed.Swap(true) {
 		return
 	}
-	c.gw.log.Info("closing connection", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID),
-		slog.Int("code", code), slog.String("reason", msg))
+	c.gw.logs.closing(c, code, msg)
 	c.out.push(c.ws, protocol.ErrorFrame(code, msg))
 	c.out.closeAfter(c.ws, uint16(code), msg)
 }
 
-// errorFrame reports a problem without closing.
-func (c *client) errorFrame(code int, msg string) {
+// errorFrame reports a problem with a frame (about channel ch, or "")
+// without closing, and logs it as a refusal.
+func (c *client) errorFrame(code int, ch, msg string) {
 	c.send(protocol.ErrorFrame(code, msg))
+	c.gw.logs.frameRefused(c, code, ch, msg)
 }
 
 func (c *client) user() string {

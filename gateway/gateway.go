@@ -97,6 +97,7 @@ type Gateway struct {
 	frames    *frames
 	reactions *reactions
 	log       *slog.Logger
+	logs      *sockLog // per-connection lines: routine at debug, refusals limited
 	node      string
 	nextID    atomic.Uint64
 	clients   registry
@@ -134,6 +135,7 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Gateway, error) {
 		static:   d.Static,
 		hub:      newHub(d.Broker, d.Presence.SetCount),
 		log:      d.Logger,
+		logs:     newSockLog(ctx, d.Logger),
 		node:     d.Node,
 	}
 	files := openFileLimit()
@@ -159,8 +161,11 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Gateway, error) {
 	w := &watchers{}
 	g.reactions = newReactions(g.node, d.Apps, g.hub, d.Presence, w, d.Webhooks)
 	g.frames = &frames{ctx: ctx, node: g.node, broker: d.Broker, presence: d.Presence, hub: g.hub,
-		reactions: g.reactions, watchers: w, webhooks: d.Webhooks, log: g.log}
+		reactions: g.reactions, watchers: w, webhooks: d.Webhooks, log: g.log, logs: g.logs}
 	if err := d.Broker.SubscribeControl(bus.ControlTerminate, g.terminateLocal); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	if err := d.Broker.SubscribeControl(bus.ControlWatchlist, g.rewatchLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	return g, nil

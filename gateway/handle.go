@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/pushd/pushd/gateway/protocol"
-	"github.com/pushd/pushd/internal/ratelimit"
 )
 
 // storeTimeout bounds one call to NATS made for a socket.
@@ -32,14 +31,14 @@ type frames struct {
 	webhooks  Webhooks
 	log       *slog.Logger
 	nextID    atomic.Uint64
-	refusals  ratelimit.Locked // refused subscriptions logged per second
+	logs      *sockLog // the connection lines (refusals limited per address)
 }
 
 // handle acts on one text frame from a client.
 func (f *frames) handle(c *client, b []byte) {
 	fr, err := protocol.ParseFrame(b)
 	if err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, err.Error()+": send each message as a JSON object with an \"event\" field")
+		c.errorFrame(protocol.CodeInvalidMessage, "", err.Error()+": send each message as a JSON object with an \"event\" field")
 		return
 	}
 	switch fr.Event {
@@ -57,7 +56,7 @@ func (f *frames) handle(c *client, b []byte) {
 			f.clientEvent(c, fr)
 			return
 		}
-		c.errorFrame(protocol.CodeInvalidMessage, "unsupported event "+truncate(fr.Event, 64)+": clients send pusher:subscribe, pusher:unsubscribe, pusher:ping, pusher:signin or client- events")
+		c.errorFrame(protocol.CodeInvalidMessage, fr.Channel, "unsupported event "+truncate(fr.Event, 64)+": clients send pusher:subscribe, pusher:unsubscribe, pusher:ping, pusher:signin or client- events")
 	}
 }
 
@@ -81,26 +80,24 @@ func (f *frames) uniqueID(kind, socketID string) string {
 func (f *frames) closed(c *client) {
 	c.mu.Lock()
 	subs := c.subs
-	c.subs = nil
+	c.subs = subSet{}
 	c.mu.Unlock()
-	for ch, sub := range subs {
-		f.drop(c, ch, sub)
-	}
+	subs.each(func(ch string, sub *subscription) { f.drop(c, ch, sub) })
 	f.offline(c)
 }
 
 func (f *frames) unsubscribe(c *client, fr protocol.Frame) {
 	var d protocol.SubscribeData
 	if err := protocol.DecodeData(fr.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, "pusher:unsubscribe: "+err.Error()+": data must be {\"channel\"}")
+		c.errorFrame(protocol.CodeInvalidMessage, "", "pusher:unsubscribe: "+err.Error()+": data must be {\"channel\"}")
 		return
 	}
 	c.mu.Lock()
-	s, ok := c.subs[d.Channel]
-	delete(c.subs, d.Channel)
+	s, ok := c.subs.del(d.Channel)
 	c.mu.Unlock()
 	if ok {
 		f.drop(c, d.Channel, s)
+		f.logs.unsubscribed(c, d.Channel)
 	}
 }
 

@@ -87,6 +87,11 @@ func refuseHead(c *wsConn) {
 func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	s := ss.(*session)
 	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
+	defer func() {
+		if s.code != 0 {
+			g.logs.handshakeRefused(r, key, s.code, s.msg)
+		}
+	}()
 	if !ok || key == "" || strings.Contains(key, "/") {
 		s.code, s.msg = protocol.CodePathNotFound, "path not found: connect to /app/{app_key}; give new Push({url}) the server's address without a path"
 		return true

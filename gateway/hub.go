@@ -68,14 +68,19 @@ type subscription struct {
 
 	mu      sync.Mutex
 	pending []delivery
-	// A resuming subscription holds at most maxHeld stored events
-	// (maxHeldBytes) while its replay runs; beyond that stored events are
-	// not kept but read from the stream by the replay, up to overflow.
-	bounded     bool
-	heldStored  int
-	heldBytes   int
-	overflow    uint64
-	heldUnbound int // events without a sequence held (member and client events)
+	// bounded is set on a resuming subscription while its replay runs
+	// (most subscriptions never resume: the counts stay unallocated).
+	bounded *heldBound
+}
+
+// heldBound is what a resuming subscription holds: at most maxHeld stored
+// events (maxHeldBytes); beyond that stored events are not kept but read
+// from the stream by the replay, up to overflow.
+type heldBound struct {
+	stored   int
+	bytes    int
+	overflow uint64
+	unbound  int // events without a sequence held (member and client events)
 }
 
 // Bounds of what a resuming subscription holds during its replay: a
@@ -276,28 +281,29 @@ func (s *subscription) wants(d delivery, after uint64) bool {
 
 // hold queues a delivery while the subscription is held; s.mu is held.
 func (s *subscription) hold(d delivery) {
-	if !s.bounded {
+	b := s.bounded
+	if b == nil {
 		s.pending = append(s.pending, d)
 		return
 	}
 	if d.Seq == 0 {
 		// Member and client events are not stored: they must be kept.
-		if s.heldUnbound >= maxHeld {
+		if b.unbound >= maxHeld {
 			s.c.app().Metrics.SlowConsumers.Inc()
 			s.c.fail(protocol.CodeOverCapacity, "slow consumer: too many events held during a resume")
 			return
 		}
-		s.heldUnbound++
+		b.unbound++
 		s.pending = append(s.pending, d)
 		return
 	}
-	if s.overflow == 0 && s.heldStored < maxHeld && s.heldBytes+len(d.Frame) <= maxHeldBytes {
-		s.heldStored++
-		s.heldBytes += len(d.Frame)
+	if b.overflow == 0 && b.stored < maxHeld && b.bytes+len(d.Frame) <= maxHeldBytes {
+		b.stored++
+		b.bytes += len(d.Frame)
 		s.pending = append(s.pending, d)
 		return
 	}
-	if s.overflow == 0 {
+	if b.overflow == 0 {
 		// Over the bound: the stored events held so far and every later
 		// one are read from the stream by the replay instead.
 		kept := s.pending[:0]
@@ -307,15 +313,17 @@ func (s *subscription) hold(d delivery) {
 			}
 		}
 		clear(s.pending[len(kept):])
-		s.pending, s.heldStored, s.heldBytes = kept, 0, 0
+		s.pending, b.stored, b.bytes = kept, 0, 0
 	}
-	s.overflow = max(s.overflow, d.Seq)
+	b.overflow = max(b.overflow, d.Seq)
 }
 
 // bound limits what the subscription holds until its replay ends.
 func (s *subscription) bound() {
 	s.mu.Lock()
-	s.bounded = true
+	if s.bounded == nil {
+		s.bounded = &heldBound{}
+	}
 	s.mu.Unlock()
 }
 
@@ -333,7 +341,7 @@ func (s *subscription) release(after uint64) {
 func (s *subscription) finish(pos uint64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.overflow > pos {
+	if s.bounded != nil && s.bounded.overflow > pos {
 		return false
 	}
 	s.releaseLocked(pos)
@@ -344,7 +352,10 @@ func (s *subscription) finish(pos uint64) bool {
 func (s *subscription) overflowed() uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.overflow
+	if s.bounded == nil {
+		return 0
+	}
+	return s.bounded.overflow
 }
 
 func (s *subscription) releaseLocked(after uint64) {
@@ -355,6 +366,6 @@ func (s *subscription) releaseLocked(after uint64) {
 		}
 	}
 	s.pending = nil
-	s.bounded, s.heldStored, s.heldBytes, s.heldUnbound, s.overflow = false, 0, 0, 0, 0
+	s.bounded = nil
 	s.held.Store(false)
 }

@@ -17,10 +17,8 @@ func (g *Gateway) EachSocket(app string, f func(socketID, userID string, channel
 		}
 		c.mu.Lock()
 		user := c.userID
-		chans := make([]string, 0, len(c.subs))
-		for ch := range c.subs {
-			chans = append(chans, ch)
-		}
+		chans := make([]string, 0, c.subs.len())
+		c.subs.each(func(ch string, _ *subscription) { chans = append(chans, ch) })
 		c.mu.Unlock()
 		sort.Strings(chans)
 		f(c.socketID, user, chans)

@@ -49,10 +49,13 @@ func (r *reactions) Vacated(app, ch string, rev uint64) {
 }
 
 // MemberAdded tells local subscribers of a presence channel that a user's
-// first connection joined, or local watchers that a user came online.
+// first connection joined, or local watchers that a user came online (and
+// reports user_online).
 func (r *reactions) MemberAdded(app, ch string, m presence.Member, by presence.Socket, rev uint64) {
 	if ch == onlineChannel {
 		r.watchers.tell(app, "online", m.UserID)
+		r.webhooks.Report(app, webhook.Event{Name: webhook.UserOnline, UserID: m.UserID},
+			transitionID("online", app, m.UserID, rev))
 		return
 	}
 	b := []byte(`{"user_id":`)
@@ -71,10 +74,12 @@ func (r *reactions) MemberAdded(app, ch string, m presence.Member, by presence.S
 }
 
 // MemberRemoved tells local subscribers that a user's last connection left,
-// or local watchers that a user went offline.
+// or local watchers that a user went offline (and reports user_offline).
 func (r *reactions) MemberRemoved(app, ch, userID string, rev uint64) {
 	if ch == onlineChannel {
 		r.watchers.tell(app, "offline", userID)
+		r.webhooks.Report(app, webhook.Event{Name: webhook.UserOffline, UserID: userID},
+			transitionID("offline", app, userID, rev))
 		return
 	}
 	b := protocol.AppendJSONString([]byte(`{"user_id":`), userID)

@@ -96,34 +96,46 @@ func (rp *replays) spend(ctx context.Context, n int) bool {
 	}
 }
 
+// replays returns the client's resume queue, made on its first resume (most
+// sockets never resume: the 72 bytes stay unallocated).
+func (c *client) replays() *replays {
+	if rp := c.rp.Load(); rp != nil {
+		return rp
+	}
+	c.rp.CompareAndSwap(nil, &replays{})
+	return c.rp.Load()
+}
+
 // queueReplay schedules the replay of a resuming subscription.
 func (f *frames) queueReplay(c *client, j replayJob) {
-	c.rp.mu.Lock()
-	c.rp.queue = append(c.rp.queue, j)
+	rp := c.replays()
+	rp.mu.Lock()
+	rp.queue = append(rp.queue, j)
 	var ctx context.Context
-	start := c.rp.cancel == nil
+	start := rp.cancel == nil
 	if start {
-		ctx, c.rp.cancel = context.WithCancel(f.ctx)
+		ctx, rp.cancel = context.WithCancel(f.ctx)
 	}
-	c.rp.mu.Unlock()
+	rp.mu.Unlock()
 	if start {
 		go f.runReplays(ctx, c)
 	}
 }
 
 func (f *frames) runReplays(ctx context.Context, c *client) {
+	rp := c.replays()
 	for {
-		c.rp.mu.Lock()
-		if len(c.rp.queue) == 0 || ctx.Err() != nil {
-			c.rp.cancel()
-			c.rp.cancel, c.rp.queue = nil, nil
-			c.rp.mu.Unlock()
+		rp.mu.Lock()
+		if len(rp.queue) == 0 || ctx.Err() != nil {
+			rp.cancel()
+			rp.cancel, rp.queue = nil, nil
+			rp.mu.Unlock()
 			return
 		}
-		j := c.rp.queue[0]
-		c.rp.queue[0] = replayJob{}
-		c.rp.queue = c.rp.queue[1:]
-		c.rp.mu.Unlock()
+		j := rp.queue[0]
+		rp.queue[0] = replayJob{}
+		rp.queue = rp.queue[1:]
+		rp.mu.Unlock()
 		f.replay(ctx, c, j)
 	}
 }
@@ -133,14 +145,14 @@ func (f *frames) runReplays(ctx context.Context, c *client) {
 // live events; or pusher:recovery_failed when the position cannot be
 // proven complete (see bus.Replay) or more than maxReplay events follow.
 func (f *frames) replay(ctx context.Context, c *client, j replayJob) {
-	s, a := j.s, c.app()
-	if s.gone.Load() || c.closed.Load() || !c.rp.spend(ctx, replayCost) {
+	s, a, rp := j.s, c.app(), c.replays()
+	if s.gone.Load() || c.closed.Load() || !rp.spend(ctx, replayCost) {
 		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	r, err := f.broker.Replay(rctx, a.Key, j.channel, j.from, maxReplay)
 	cancel()
-	if (err != nil || !r.FromWindow()) && !c.rp.spend(ctx, replayStreamCost) {
+	if (err != nil || !r.FromWindow()) && !rp.spend(ctx, replayStreamCost) {
 		return
 	}
 	if err != nil {
@@ -177,7 +189,7 @@ func (f *frames) replay(ctx context.Context, c *client, j replayJob) {
 		if len(evs) > 0 {
 			a.Metrics.Replayed.Add(float64(len(evs)))
 			wait = time.Time{}
-			if !c.rp.spend(ctx, len(evs)) {
+			if !rp.spend(ctx, len(evs)) {
 				return
 			}
 			continue
@@ -208,10 +220,10 @@ func (f *frames) replay(ctx context.Context, c *client, j replayJob) {
 // its state, which includes them).
 func (f *frames) recoveryFailed(ctx context.Context, c *client, j replayJob, sent uint64, err error) {
 	a := c.app()
-	pos := sent
+	pos, first := sent, uint64(0)
 	var gap *bus.GapError
 	if errors.As(err, &gap) {
-		pos = gap.Last // also when the client's position is beyond it
+		pos, first = gap.Last, gap.First // also when the client's position is beyond it
 		f.log.Debug("resume refused", slog.String("app", a.Key), slog.String("channel", j.channel),
 			slog.Uint64("from", j.from), slog.String("reason", gap.Reason))
 	} else {
@@ -224,6 +236,6 @@ func (f *frames) recoveryFailed(ctx context.Context, c *client, j replayJob, sen
 	if !c.out.waitRoom(ctx, replayLowFrames, replayLowBytes) {
 		return
 	}
-	c.send(protocol.WithSeq(protocol.RecoveryFailed(j.channel), pos))
+	c.send(protocol.WithSeq(protocol.RecoveryFailed(j.channel, first), pos))
 	j.s.release(pos)
 }

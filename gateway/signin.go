@@ -12,14 +12,14 @@ import (
 func (f *frames) signin(c *client, fr protocol.Frame) {
 	var d protocol.SigninData
 	if err := protocol.DecodeData(fr.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error()+": data must be {\"auth\", \"user_data\"} from your user auth endpoint")
+		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+err.Error()+": data must be {\"auth\", \"user_data\"} from your user auth endpoint")
 		return
 	}
 	a := c.app()
 	if err := a.Verify(time.Now(), func(secret string) error {
 		return protocol.VerifyAuth(d.Auth, protocol.UserAuth(a.Key, secret, c.socketID, d.UserData))
 	}); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+authMismatch(d.Auth, a.Key, "socket_id::user::user_data"))
+		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+authMismatch(d.Auth, a.Key, "socket_id::user::user_data"))
 		return
 	}
 	id, watchRaw, err := parseUserData(d.UserData)
@@ -27,13 +27,13 @@ func (f *frames) signin(c *client, fr protocol.Frame) {
 		err = validSigninID(id, c.app().MaxUserIDLength)
 	}
 	if err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: "+err.Error())
+		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+err.Error())
 		return
 	}
 	c.mu.Lock()
 	if c.userID != "" && c.userID != id {
 		c.mu.Unlock()
-		c.errorFrame(protocol.CodeUnauthorized, "pusher:signin: this connection is already signed in as another user: open a new connection to sign in as someone else")
+		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: this connection is already signed in as another user: open a new connection to sign in as someone else")
 		return
 	}
 	first := c.userID == ""
@@ -46,7 +46,7 @@ func (f *frames) signin(c *client, fr protocol.Frame) {
 	}
 	watch, over := watchlistIDs(watchRaw)
 	if over {
-		c.errorFrame(protocol.CodeWatchlistLimit, "watchlist limit exceeded: only the first "+itoa(maxWatchlist)+" ids of user_data's watchlist are watched; shorten it")
+		c.errorFrame(protocol.CodeWatchlistLimit, "", "watchlist limit exceeded: only the first "+itoa(maxWatchlist)+" ids of user_data's watchlist are watched; shorten it")
 	}
 	f.online(c, id, watch)
 }

@@ -31,7 +31,7 @@ type refusal struct {
 func (f *frames) subscribe(c *client, fr protocol.Frame) {
 	var d protocol.SubscribeData
 	if err := protocol.DecodeData(fr.Data, &d); err != nil {
-		c.errorFrame(protocol.CodeInvalidMessage, "pusher:subscribe: "+err.Error()+": data must be {\"channel\"} plus the auth endpoint's auth and channel_data")
+		c.errorFrame(protocol.CodeInvalidMessage, "", "pusher:subscribe: "+err.Error()+": data must be {\"channel\"} plus the auth endpoint's auth and channel_data")
 		return
 	}
 	a, ch := c.app(), d.Channel
@@ -41,8 +41,8 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		return
 	}
 	c.mu.Lock()
-	_, already := c.subs[ch]
-	full := len(c.subs) >= a.MaxChannelsPerSocket
+	_, already := c.subs.get(ch)
+	full := c.subs.len() >= a.MaxChannelsPerSocket
 	c.mu.Unlock()
 	if already {
 		c.send(protocol.SubscriptionSucceeded(ch, ""))
@@ -52,11 +52,12 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		f.refuse(c, ch, &refusal{"LimitReached", "too many channels on this connection (max_channels_per_socket " + itoa(a.MaxChannelsPerSocket) + "): unsubscribe from channels no longer needed", 429})
 		return
 	}
-	// A Pushd client learns the stream position to resume from should the
+	// A Pushd client (or one that asks with want_seq: pusher-js with
+	// pushd-resume) learns the stream position to resume from should the
 	// link drop before this channel's first event. It is read before the
 	// join, so every event the subscription receives is newer.
 	var position uint64
-	if c.resumable && d.Resume == 0 {
+	if (c.resumable || d.WantSeq) && d.Resume == 0 {
 		ctx, cancel := context.WithTimeout(f.ctx, storeTimeout)
 		position, _ = f.broker.LastSeq(ctx, a.Key)
 		cancel()
@@ -71,6 +72,7 @@ func (f *frames) subscribe(c *client, fr protocol.Frame) {
 		return
 	}
 	f.confirm(c, ch, s, member, position)
+	f.logs.subscribed(c, ch)
 	f.catchUp(c, ch, s, d)
 	f.reactions.noteCount(a.Key, ch, 0, false)
 }
@@ -114,19 +116,13 @@ func (f *frames) authorise(c *client, d protocol.SubscribeData) (*presence.Membe
 	return &m, nil
 }
 
-// refuse sends a subscription_error and logs the refusal (at most
-// refusalLogs lines a second per node, so a flood cannot flood the log;
-// never a secret or a signature).
+// refuse sends a subscription_error and logs the refusal (limited per
+// remote address and per node, so a flood cannot flood the log; never a
+// secret or a signature).
 func (f *frames) refuse(c *client, ch string, r *refusal) {
 	c.send(protocol.SubscriptionError(ch, r.typ, r.msg, r.status))
-	if f.refusals.Take(time.Now(), refusalLogs).OK {
-		f.log.Info("subscription refused", slog.String("app", c.app().Key), slog.String("socket_id", c.socketID),
-			slog.String("channel", truncate(ch, 200)), slog.String("type", r.typ), slog.Int("status", r.status), slog.String("reason", r.msg))
-	}
+	f.logs.subscriptionRefused(c, ch, r)
 }
-
-// refusalLogs is how many refused subscriptions a node logs a second.
-const refusalLogs = 10
 
 // join adds c to the channel's local subscribers (held; a resuming one
 // holds a bounded amount, since its replay may take a while) and, for a
@@ -159,10 +155,7 @@ func (f *frames) register(c *client, ch string, s *subscription) bool {
 		f.drop(c, ch, s)
 		return false
 	}
-	if c.subs == nil {
-		c.subs = map[string]*subscription{}
-	}
-	c.subs[ch] = s
+	c.subs.put(ch, s)
 	c.mu.Unlock()
 	if protocol.KindOf(ch).NeedsAuth() {
 		c.authorized.Store(true)

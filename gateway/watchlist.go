@@ -8,17 +8,16 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/presence"
 )
 
-// onlineChannel is the internal presence channel of signed-in users: a user
-// is online while signed in on at least one connection of the cluster. '#'
-// is reserved, so no client can subscribe to it.
-const onlineChannel = "#online"
+// onlineChannel is the internal presence channel of signed-in users.
+const onlineChannel = protocol.OnlineChannel
 
 // maxWatchlist is Pusher's watchlist size; more ids get a 4302 error frame.
-const maxWatchlist = 100
+const maxWatchlist = protocol.MaxWatchlist
 
 // watchers indexes signed-in clients by the user ids they watch.
 type watchers struct {
@@ -125,22 +124,93 @@ func (f *frames) online(c *client, id string, watch []string) {
 	if err := f.presence.Join(ctx, c.app().Key, onlineChannel, c.socketID, presence.Member{UserID: id}); err != nil {
 		f.log.Warn("online status", slog.String("app", c.app().Key), slog.Any("err", err))
 	}
-	c.mu.Lock()
-	c.watchlist = watch
-	c.mu.Unlock()
-	if len(watch) == 0 {
+	if _, _, ok := f.setWatchlist(c, watch); !ok || len(watch) == 0 {
 		return
 	}
-	f.watchers.add(c.app().Key, watch, c)
+	if on := f.onlineOf(c.app().Key, watch); len(on) > 0 {
+		c.send(watchlistFrame("online", on))
+	}
+}
+
+// setWatchlist replaces a signed-in connection's watchlist and its entries
+// in the watchers index, under the connection's lock, so that a replacement
+// from the API, the signin and the close of the connection (offline, which
+// reads the list under the same lock after closed is set) cannot leave the
+// index with ids the connection no longer watches. It returns the ids added
+// and removed; ok is false for a connection that closed or is not signed in.
+func (f *frames) setWatchlist(c *client, watch []string) (added, removed []string, ok bool) {
+	app := c.app().Key
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed.Load() || c.userID == "" {
+		return nil, nil, false
+	}
+	was := map[string]bool{}
+	for _, id := range c.watchlist {
+		was[id] = true
+	}
+	now := map[string]bool{}
+	for _, id := range watch {
+		if !now[id] && !was[id] {
+			added = append(added, id)
+		}
+		now[id] = true
+	}
+	for id := range was {
+		if !now[id] {
+			removed = append(removed, id)
+		}
+	}
+	c.watchlist = watch
+	f.watchers.remove(app, removed, c)
+	f.watchers.add(app, added, c)
+	return added, removed, true
+}
+
+// onlineOf keeps the ids that are online anywhere in the cluster.
+func (f *frames) onlineOf(app string, ids []string) []string {
 	var on []string
-	for _, u := range watch {
-		if f.presence.Present(c.app().Key, onlineChannel, u) {
+	for _, u := range ids {
+		if f.presence.Present(app, onlineChannel, u) {
 			on = append(on, u)
 		}
 	}
-	if len(on) > 0 {
+	return on
+}
+
+// rewatch replaces the watchlist of a signed-in connection (a watchlist
+// control message from the API) and tells it what changes for it: the
+// newly watched users who are online come "online", and the users no longer
+// watched who were online go "offline", so that a client that keeps the set
+// of online users from these events holds exactly the online users of its
+// new list.
+func (f *frames) rewatch(c *client, watch []string) {
+	added, removed, ok := f.setWatchlist(c, watch)
+	if !ok {
+		return
+	}
+	app := c.app().Key
+	if on := f.onlineOf(app, added); len(on) > 0 {
 		c.send(watchlistFrame("online", on))
 	}
+	if off := f.onlineOf(app, removed); len(off) > 0 {
+		c.send(watchlistFrame("offline", off))
+	}
+}
+
+// rewatchLocal replaces the watchlist of this node's connections signed in
+// as a user (a watchlist control message, sent by the API of any node).
+func (g *Gateway) rewatchLocal(app string, data []byte) {
+	var m bus.WatchlistControl
+	if err := json.Unmarshal(data, &m); err != nil || m.UserID == "" || len(m.Watchlist) > maxWatchlist {
+		g.log.Warn("watchlist control message ignored", slog.String("app", app), slog.Int("bytes", len(data)))
+		return
+	}
+	g.clients.each(func(c *client) {
+		if c.app().Key == app && c.user() == m.UserID {
+			g.frames.rewatch(c, m.Watchlist)
+		}
+	})
 }
 
 // offline undoes online when a signed-in connection closes.

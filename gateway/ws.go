@@ -19,7 +19,7 @@ import (
 const (
 	maxFrameBytes    = 64 << 10 // larger frames close the socket with 1009
 	handshakeTimeout = 10 * time.Second
-	readBufferSize   = 512
+	readBufferSize   = 256
 )
 
 var pingFrame = protocol.PingFrame
@@ -104,9 +104,17 @@ func (g *Gateway) serveConn(conn *wsConn, upgrader *gws.Upgrader, other http.Han
 		_ = conn.Close()
 		return
 	}
+	r.RemoteAddr = conn.RemoteAddr().String() // http.ReadRequest leaves it empty
 	if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		serveHTTPOnConn(conn, br, r, other)
 		return
+	}
+	if br.Buffered() == 0 {
+		// The common case (a client sends no frame before the 101): the
+		// socket's frames are read straight from the TCP connection, one
+		// call less deep than through wsConn.Read, which keeps every idle
+		// socket's read goroutine within its first 2 KB of stack.
+		br.Reset(conn.Conn)
 	}
 	socket, err := upgrader.UpgradeFromConn(conn, br, r)
 	if err != nil {
@@ -143,6 +151,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	s.c = c
 	g.clients.add(c)
 	c.send(protocol.ConnectionEstablished(c.socketID, a.ActivityTimeout))
+	g.logs.connected(c)
 }
 
 func refuse(ws *gws.Conn, code int, msg string) {
@@ -156,7 +165,10 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 		return
 	}
 	c.closed.Store(true)
-	c.rp.stop()
+	h.g.logs.disconnected(c, err)
+	if rp := c.rp.Load(); rp != nil {
+		rp.stop()
+	}
 	c.out.shut()
 	h.g.clients.remove(c)
 	h.g.release(c.app())
@@ -186,7 +198,7 @@ func (h wsHandler) OnMessage(ws *gws.Conn, m *gws.Message) {
 	c.seen()
 	c.app().Metrics.BytesIn.Add(float64(m.Data.Len()))
 	if m.Opcode != gws.OpcodeText {
-		c.errorFrame(protocol.CodeInvalidMessage, "binary frames are not supported: send each message as a JSON text frame")
+		c.errorFrame(protocol.CodeInvalidMessage, "", "binary frames are not supported: send each message as a JSON text frame")
 		return
 	}
 	h.g.frames.handle(c, m.Bytes())

@@ -13,7 +13,7 @@ import (
 
 // The served files are generated from js/src so that the clients share one
 // core. After editing js/src run `go generate ./js`.
-var update = flag.Bool("update", false, "rewrite the client files (push.js, push-vue.js, uniapp-push.js, push-miniprogram.js) from js/src")
+var update = flag.Bool("update", false, "rewrite the client files (push.js, push-vue.js, uniapp-push.js, push-miniprogram.js) from js/src, and pushd-resume's from js/pushd-resume/src")
 
 // format is how a generated file makes Push available.
 type format int
@@ -117,19 +117,27 @@ func TestVendoredTweetnacl(t *testing.T) {
 
 func TestGeneratedFilesUpToDate(t *testing.T) {
 	for _, v := range variants {
-		want := assemble(t, v)
-		if *update {
-			if err := os.WriteFile(v.file, want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		got, err := os.ReadFile(v.file)
-		if err != nil {
+		generated(t, v.file, assemble(t, v))
+	}
+	for _, f := range resumeFiles(t) {
+		generated(t, f.file, f.body)
+	}
+}
+
+// generated checks that file holds want, or writes it with -update.
+func generated(t *testing.T, file string, want []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(file, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s is not what js/src generates: run `go generate ./js`", v.file)
-		}
+		return
+	}
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is not what its source generates: run `go generate ./js`", file)
 	}
 }

@@ -2,7 +2,8 @@
 // compatible), push-vue.js (the same as an ES module), uniapp-push.js
 // (uni-app, also served as webman/push's push-uniapp.js), push-miniprogram.js
 // (WeChat mini-programs, also served as webman/push's push-wx.js) and
-// push.d.ts.
+// push.d.ts; and pushd-resume, the module that makes stock pusher-js and
+// Laravel Echo resume (pushd-resume.mjs, pushd-resume.umd.js and its types).
 package js
 
 //go:generate go test -run TestGeneratedFilesUpToDate -update .
@@ -16,6 +17,7 @@ import (
 )
 
 //go:embed push.js push-vue.js uniapp-push.js push-miniprogram.js push.d.ts
+//go:embed pushd-resume/pushd-resume.mjs pushd-resume/pushd-resume.umd.js pushd-resume/pushd-resume.d.ts
 var files embed.FS
 
 // Paths maps each served URL path to its embedded file.
@@ -25,6 +27,10 @@ var Paths = map[string]string{
 	"/uniapp-push.js":      "uniapp-push.js",
 	"/push-miniprogram.js": "push-miniprogram.js",
 	"/push.d.ts":           "push.d.ts",
+	// pushd-resume for pusher-js and Laravel Echo (also on npm)
+	"/pushd-resume.mjs":    "pushd-resume/pushd-resume.mjs",
+	"/pushd-resume.umd.js": "pushd-resume/pushd-resume.umd.js",
+	"/pushd-resume.d.ts":   "pushd-resume/pushd-resume.d.ts",
 	"/push-uniapp.js":      "uniapp-push.js",      // webman/push's name for it
 	"/push-wx.js":          "push-miniprogram.js", // webman/push's name for its mini-program client
 	// where webman/push apps load its files from

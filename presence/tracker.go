@@ -84,6 +84,7 @@ type Tracker struct {
 	view map[chanKey]*chanView
 	rev  uint64 // revision of the last entry applied to view
 
+	writer  *writer    // member keys, written in the background
 	flushMu sync.Mutex // one count flush at a time, so writes keep their order
 	ownMu   sync.Mutex
 	members map[string][]byte // own member keys and their values
@@ -118,6 +119,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, e
 		return nil, fmt.Errorf("presence bucket: %w", err)
 	}
 	t.kvv.Store(&kv)
+	t.writer = newWriter(t)
 	return t, nil
 }
 
@@ -127,6 +129,7 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Tracker, e
 // then rebuilt and what changed meanwhile is announced.
 func (t *Tracker) Run(ctx context.Context, l Listener) error {
 	t.listener = l
+	t.writer.run(ctx)
 	go t.maintain(ctx)
 	wait := 250 * time.Millisecond
 	for first := true; ; first = false {
@@ -277,12 +280,16 @@ func applyEntry(view map[chanKey]*chanView, e jetstream.KeyValueEntry) []transit
 		nodeID, _ := bus.DecodeToken(node)
 		s := Socket{Node: nodeID, ID: sock}
 		if put {
-			var m Member
+			var m stored
 			if json.Unmarshal(e.Value(), &m) != nil || m.UserID == "" {
 				break
 			}
-			if v.addSocket(s, m) {
-				out = append(out, transition{kind: 1, k: k, m: m, by: s, revison: rev})
+			at := m.Since
+			if at == 0 {
+				at = e.Created().UnixMilli()
+			}
+			if v.addSocket(s, m.Member, at) {
+				out = append(out, transition{kind: 1, k: k, m: m.Member, by: s, revison: rev})
 			}
 		} else if user, last := v.removeSocket(s); last {
 			out = append(out, transition{kind: 2, k: k, user: user, revison: rev})
@@ -358,37 +365,35 @@ func (t *Tracker) emit(out []transition) {
 	}
 }
 
-// Join records a presence member for one of this node's sockets.
-func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Member) error {
+// Join records a presence member for one of this node's sockets. The key is
+// written in the background (writer.go): Join returns at once, and the
+// cluster sees the member when the write lands.
+func (t *Tracker) Join(_ context.Context, app, channel, socket string, m Member) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
 	if err := bus.CheckKey(t.opts.Bucket, key); err != nil {
 		return fmt.Errorf("join: %w", err)
 	}
-	val, err := json.Marshal(m)
+	val, err := json.Marshal(stored{Member: m, Since: time.Now().UnixMilli()})
 	if err != nil {
 		return fmt.Errorf("encode member: %w", err)
 	}
 	t.ownMu.Lock()
 	t.members[key] = val
 	t.ownMu.Unlock()
-	if _, err := t.bucket().Put(ctx, key, val); err != nil {
-		return fmt.Errorf("join %s: %w", channel, err)
-	}
+	t.writer.write(memberOp{key: key, val: val})
 	return nil
 }
 
-// Leave removes a presence member of one of this node's sockets.
-func (t *Tracker) Leave(ctx context.Context, app, channel, socket string) error {
+// Leave removes a presence member of one of this node's sockets; the key is
+// deleted in the background, after any write of it still queued.
+func (t *Tracker) Leave(_ context.Context, app, channel, socket string) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
 	t.ownMu.Lock()
 	_, ok := t.members[key]
 	delete(t.members, key)
 	t.ownMu.Unlock()
-	if !ok {
-		return nil
-	}
-	if err := t.bucket().Delete(ctx, key); err != nil {
-		return fmt.Errorf("leave %s: %w", channel, err)
+	if ok {
+		t.writer.write(memberOp{key: key})
 	}
 	return nil
 }
@@ -487,9 +492,13 @@ func (t *Tracker) markDirty(k chanKey) {
 	t.ownMu.Unlock()
 }
 
-// Flush writes pending count changes now; a draining node calls it after
-// its sockets closed so that its channels vacate at once, not after the TTL.
-func (t *Tracker) Flush(ctx context.Context) { t.flush(ctx) }
+// Flush writes pending count changes and member writes now; a draining node
+// calls it after its sockets closed so that its channels vacate and its
+// members leave at once, not after the TTL.
+func (t *Tracker) Flush(ctx context.Context) {
+	t.writer.drain(ctx)
+	t.flush(ctx)
+}
 
 func (t *Tracker) refresh(ctx context.Context) {
 	// A NATS server that lost the bucket leaves the watcher waiting and
@@ -581,6 +590,22 @@ func (t *Tracker) Present(app, channel, userID string) bool {
 		return v.users[userID] != nil
 	}
 	return false
+}
+
+// UserStatus returns a user's connections on a channel across the cluster
+// and when the oldest of them joined, as the bucket shows them.
+func (t *Tracker) UserStatus(app, channel, userID string) UserStatus {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	v := t.view[chanKey{app, channel}]
+	if v == nil {
+		return UserStatus{}
+	}
+	u := v.users[userID]
+	if u == nil {
+		return UserStatus{}
+	}
+	return UserStatus{Sockets: len(u.ats), Since: time.UnixMilli(u.since())}
 }
 
 // SubscriptionCount returns the subscribers of a channel on all nodes:

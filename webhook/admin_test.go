@@ -24,21 +24,21 @@ func TestFailedAndReplay(t *testing.T) {
 	enqueue(t, d, testKey, Event{Name: ChannelOccupied, Channel: "room"}, "o")
 	waitFor(t, 5*time.Second, "a dead letter", func() bool { return d.Stats().Dead == 1 })
 
-	list, more, err := d.Failed(t.Context(), testKey, time.Time{}, DefaultLimit)
+	list, more, err := d.Dead().Failed(t.Context(), testKey, time.Time{}, DefaultLimit)
 	if err != nil || more || len(list) != 1 {
 		t.Fatalf("Failed: %v, more %v, %v; want one dead letter", list, more, err)
 	}
 	if dl := list[0]; dl.Endpoint != config.EndpointWebhookURL || dl.Channels[0] != "room" || !strings.Contains(dl.Error, "502") {
 		t.Errorf("dead letter: %+v", dl)
 	}
-	if list, _, _ := d.Failed(t.Context(), "other", time.Time{}, DefaultLimit); len(list) != 0 {
+	if list, _, _ := d.Dead().Failed(t.Context(), "other", time.Time{}, DefaultLimit); len(list) != 0 {
 		t.Errorf("another app's dead letters: %v, want none", list)
 	}
-	if list, _, _ := d.Failed(t.Context(), testKey, time.Now().Add(time.Hour), DefaultLimit); len(list) != 0 {
+	if list, _, _ := d.Dead().Failed(t.Context(), testKey, time.Now().Add(time.Hour), DefaultLimit); len(list) != 0 {
 		t.Errorf("dead letters since an hour from now: %v, want none", list)
 	}
 	rcv.setStatus(func(int) int { return http.StatusOK })
-	res, err := d.Replay(t.Context(), testKey, time.Now().Add(-time.Hour), DefaultLimit)
+	res, err := d.Dead().Replay(t.Context(), testKey, time.Now().Add(-time.Hour), DefaultLimit)
 	if err != nil || res.Replayed != 1 {
 		t.Fatalf("Replay: %+v, %v; want 1 replayed", res, err)
 	}

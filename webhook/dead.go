@@ -6,13 +6,40 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pushd/pushd/config"
 )
+
+// DeadLetters keeps the webhook batches that exhausted their retries (the
+// stream DeadStreamName): the dispatcher buries them there, and an operator
+// lists them (Failed) and sends them again (Replay), through the API's
+// dead-letter calls and `pushd webhooks failed|replay`.
+type DeadLetters struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	apps   func(appKey string) (config.App, bool)
+	// send delivers a batch to an endpoint as the dispatcher does.
+	send   func(ctx context.Context, app *config.App, ep endpoint, bj *batchJob, deadline time.Time) error
+	stats  *counters
+	log    *slog.Logger
+	replay sync.Mutex // one replay at a time on this node
+}
+
+// Count returns the number of batches in the dead-letter stream (all
+// nodes, all apps).
+func (dl *DeadLetters) Count(ctx context.Context) (uint64, error) {
+	info, err := dl.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("webhook dead letters: %w", err)
+	}
+	return info.State.Msgs, nil
+}
 
 // deadLetter is a dead-letter stream message: the batch as it was stored,
 // and why it died.
@@ -46,7 +73,7 @@ func (d *Dispatcher) bury(ctx context.Context, m jetstream.Msg, meta *jetstream.
 		"batch", bj.String(), "events", len(bj.Events), "attempts", meta.NumDelivered,
 		"age", time.Since(time.Unix(0, bj.Since)).Round(time.Millisecond), "err", cause)
 	for _, st := range bj.States {
-		if err := d.release(ctx, bj.App, st.Event, st.By); err != nil {
+		if err := d.states.release(ctx, bj.App, st.Event, st.By); err != nil {
 			d.log.Warn("webhook state release", "err", err)
 		}
 	}
@@ -78,12 +105,13 @@ type buried struct {
 
 func (b *buried) describe() DeadLetter {
 	dl := DeadLetter{ID: b.id, App: b.App, Endpoint: b.Endpoint, Delivery: b.Delivery, FirstSeq: b.First,
-		LastSeq: b.last(), Events: len(b.Events), FailedAt: b.at.UTC(), Attempts: b.Attempts, Error: b.Error}
+		LastSeq: b.last(), Events: len(b.Events), FailedAt: b.at.UTC(), Attempts: b.Attempts, Error: b.Error,
+		Channels: []string{}}
 	for _, raw := range b.Events {
 		var ev struct {
 			Channel string `json:"channel"`
 		}
-		if json.Unmarshal(raw, &ev) == nil && !slices.Contains(dl.Channels, ev.Channel) {
+		if json.Unmarshal(raw, &ev) == nil && ev.Channel != "" && !slices.Contains(dl.Channels, ev.Channel) {
 			dl.Channels = append(dl.Channels, ev.Channel)
 		}
 	}
@@ -98,13 +126,13 @@ const readWait = 5 * time.Second
 
 // readDead reads up to limit dead letters of an app that died at or after
 // since (zero: all), oldest first, and reports whether more remain.
-func (d *Dispatcher) readDead(ctx context.Context, app string, since time.Time, limit int) ([]buried, bool, error) {
+func (dl *DeadLetters) readDead(ctx context.Context, app string, since time.Time, limit int) ([]buried, bool, error) {
 	cfg := jetstream.OrderedConsumerConfig{FilterSubjects: []string{deadPrefix + token(app) + ".>"}}
 	if !since.IsZero() {
 		cfg.DeliverPolicy = jetstream.DeliverByStartTimePolicy
 		cfg.OptStartTime = &since
 	}
-	cons, err := d.js.OrderedConsumer(ctx, DeadStreamName, cfg)
+	cons, err := dl.js.OrderedConsumer(ctx, DeadStreamName, cfg)
 	if err != nil {
 		return nil, false, fmt.Errorf("read webhook dead letters: %w", err)
 	}
@@ -125,7 +153,7 @@ func (d *Dispatcher) readDead(ctx context.Context, app string, since time.Time, 
 		pending = meta.NumPending
 		b := buried{id: meta.Sequence.Stream, at: meta.Timestamp}
 		if err := json.Unmarshal(m.Data(), &b.deadLetter); err != nil || len(b.Events) == 0 {
-			d.log.Warn("webhook dead letter unreadable, skipped", "id", b.id, "err", err)
+			dl.log.Warn("webhook dead letter unreadable, skipped", "id", b.id, "err", err)
 			continue
 		}
 		out = append(out, b)
@@ -138,8 +166,8 @@ func (d *Dispatcher) readDead(ctx context.Context, app string, since time.Time, 
 
 // Failed lists up to limit dead letters of an app (oldest first) that died
 // at or after since (zero: all), and whether more remain.
-func (d *Dispatcher) Failed(ctx context.Context, app string, since time.Time, limit int) ([]DeadLetter, bool, error) {
-	list, more, err := d.readDead(ctx, app, since, min(max(limit, 1), maxList))
+func (dl *DeadLetters) Failed(ctx context.Context, app string, since time.Time, limit int) ([]DeadLetter, bool, error) {
+	list, more, err := dl.readDead(ctx, app, since, min(max(limit, 1), maxList))
 	out := make([]DeadLetter, len(list))
 	for i := range list {
 		out[i] = list[i].describe()
@@ -170,17 +198,17 @@ var ErrReplayRunning = errors.New("webhook: a replay is already running on this 
 // failure of an endpoint stops its replay (the rest stays for the next).
 // NATS sink batches are published without waiting for order: they are
 // older than what the sink has.
-func (d *Dispatcher) Replay(ctx context.Context, appKey string, since time.Time, limit int) (ReplayResult, error) {
+func (dl *DeadLetters) Replay(ctx context.Context, appKey string, since time.Time, limit int) (ReplayResult, error) {
 	var res ReplayResult
-	if !d.replay.TryLock() {
+	if !dl.replay.TryLock() {
 		return res, ErrReplayRunning
 	}
-	defer d.replay.Unlock()
-	app, ok := d.opts.Apps(appKey)
+	defer dl.replay.Unlock()
+	app, ok := dl.apps(appKey)
 	if !ok {
 		return res, fmt.Errorf("replay: unknown app %q", appKey)
 	}
-	list, more, err := d.readDead(ctx, appKey, since, min(max(limit, 1), maxList))
+	list, more, err := dl.readDead(ctx, appKey, since, min(max(limit, 1), maxList))
 	if err != nil {
 		return res, err
 	}
@@ -203,7 +231,7 @@ func (d *Dispatcher) Replay(ctx context.Context, appKey string, since time.Time,
 		}
 		err := ctx.Err()
 		if err == nil {
-			err = d.replayOne(ctx, &app, b)
+			err = dl.replayOne(ctx, &app, b)
 		}
 		if err != nil {
 			res.Failed++
@@ -212,28 +240,28 @@ func (d *Dispatcher) Replay(ctx context.Context, appKey string, since time.Time,
 			continue
 		}
 		res.Replayed++
-		d.stats.replayed.Add(1)
-		if err := d.dead.DeleteMsg(context.WithoutCancel(ctx), b.id); err != nil {
+		dl.stats.replayed.Add(1)
+		if err := dl.stream.DeleteMsg(context.WithoutCancel(ctx), b.id); err != nil {
 			// Sent but kept: a later replay sends it again, under the
 			// same delivery id, which the receiver already has.
-			d.log.Warn("webhook dead letter replayed but not removed", "batch", b.String(), "err", err)
+			dl.log.Warn("webhook dead letter replayed but not removed", "batch", b.String(), "err", err)
 		}
 	}
-	d.log.Info("webhook dead letters replayed", "app", appKey, "replayed", res.Replayed, "failed", res.Failed, "kept", res.Kept)
+	dl.log.Info("webhook dead letters replayed", "app", appKey, "replayed", res.Replayed, "failed", res.Failed, "kept", res.Kept)
 	return res, nil
 }
 
 // replayOne sends one dead batch to its endpoint as configured now.
-func (d *Dispatcher) replayOne(ctx context.Context, app *config.App, b *buried) error {
+func (dl *DeadLetters) replayOne(ctx context.Context, app *config.App, b *buried) error {
 	ep, ok := endpointNamed(app, b.Endpoint)
 	if !ok {
 		return fmt.Errorf("endpoint %q is not configured", b.Endpoint)
 	}
-	err := d.send(ctx, app, ep, &b.batchJob, time.Time{})
+	err := dl.send(ctx, app, ep, &b.batchJob, time.Time{})
 	if err != nil {
-		d.stats.failures.Add(1)
+		dl.stats.failures.Add(1)
 		return err
 	}
-	d.stats.sent.Add(uint64(len(b.Events)))
+	dl.stats.sent.Add(uint64(len(b.Events)))
 	return nil
 }

@@ -253,7 +253,7 @@ func TestReplay(t *testing.T) {
 	waitFor(t, 10*time.Second, "every batch dead", func() bool {
 		return d.Stats().DeadEvents == 3*perChannel && queueEmpty(t, js)
 	})
-	dead, _, err := d.Failed(t.Context(), testKey, time.Time{}, 100)
+	dead, _, err := d.Dead().Failed(t.Context(), testKey, time.Time{}, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,16 +269,16 @@ func TestReplay(t *testing.T) {
 	}
 
 	// Still failing: the first batch fails, the rest wait behind it.
-	res, err := d.Replay(t.Context(), testKey, time.Time{}, 100)
+	res, err := d.Dead().Replay(t.Context(), testKey, time.Time{}, 100)
 	if err != nil || res.Replayed != 0 || res.Failed != 1 || res.Kept != len(dead)-1 {
 		t.Fatalf("replay to a failing receiver: got %+v, %v; want 1 failed, %d kept", res, err, len(dead)-1)
 	}
-	if left, _, _ := d.Failed(t.Context(), testKey, time.Time{}, 100); len(left) != len(dead) {
+	if left, _, _ := d.Dead().Failed(t.Context(), testKey, time.Time{}, 100); len(left) != len(dead) {
 		t.Fatalf("after a failed replay %d dead letters, want all %d kept", len(left), len(dead))
 	}
 
 	rcv.setStatus(func(int) int { return http.StatusOK })
-	res, err = d.Replay(t.Context(), testKey, time.Time{}, 100)
+	res, err = d.Dead().Replay(t.Context(), testKey, time.Time{}, 100)
 	if err != nil || res.Replayed != len(dead) || res.Failed != 0 || res.More {
 		t.Fatalf("replay: got %+v, %v; want %d replayed", res, err, len(dead))
 	}
@@ -309,10 +309,10 @@ func TestReplay(t *testing.T) {
 			t.Errorf("%s replayed as %v, want 0 to 4 in order", ch, data)
 		}
 	}
-	if left, _, _ := d.Failed(t.Context(), testKey, time.Time{}, 100); len(left) != 0 {
+	if left, _, _ := d.Dead().Failed(t.Context(), testKey, time.Time{}, 100); len(left) != 0 {
 		t.Errorf("after the replay %d dead letters remain", len(left))
 	}
-	if res, err := d.Replay(t.Context(), testKey, time.Time{}, 100); err != nil || res.Replayed != 0 {
+	if res, err := d.Dead().Replay(t.Context(), testKey, time.Time{}, 100); err != nil || res.Replayed != 0 {
 		t.Errorf("second replay: got %+v, %v; want nothing to do", res, err)
 	}
 	if s := d.Stats(); s.Replayed != uint64(len(dead)) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -120,14 +119,15 @@ type Dispatcher struct {
 	stream jetstream.Stream
 	dead   jetstream.Stream
 	kv     jetstream.KeyValue // reported state
+	states *states            // the decisions on it
 	seq    jetstream.KeyValue // endpoint sequences
 	opts   Options
 	log    *slog.Logger
 	stats  counters
-	queue  queue      // reports waiting to be stored as jobs
-	counts countGate  // subscription_count throttle of large channels
-	sinks  sinkCache  // NATS sink streams by subject
-	replay sync.Mutex // one replay at a time on this node
+	queue  queue        // reports waiting to be stored as jobs
+	counts countGate    // subscription_count throttle of large channels
+	sinks  sinkCache    // NATS sink streams by subject
+	graves *DeadLetters // what exhausted its retries
 }
 
 // ErrNoApps reports Options without an Apps function.
@@ -163,8 +163,9 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 		History:     1,
 		Storage:     jetstream.FileStorage,
 		Replicas:    opts.Replicas,
-		// A state unchanged for a day is forgotten; at worst the next
-		// identical report is sent again. This bounds the bucket.
+		// A state unchanged for a day is forgotten, unless it still holds
+		// (keep.go writes those again); at worst the next identical report
+		// is sent again. This bounds the bucket.
 		TTL: stateTTL,
 	})
 	if err != nil {
@@ -193,10 +194,15 @@ func New(ctx context.Context, js jetstream.JetStream, opts Options) (*Dispatcher
 	if err != nil {
 		return nil, fmt.Errorf("webhook sequence bucket %s: %w", SeqBucket, err)
 	}
-	d := &Dispatcher{js: js, stream: stream, dead: dead, kv: kv, seq: seq, opts: opts, log: opts.Logger}
+	d := &Dispatcher{js: js, stream: stream, dead: dead, kv: kv, seq: seq, opts: opts, log: opts.Logger,
+		states: &states{kv: kv, state: opts.State, log: opts.Logger}}
+	d.graves = &DeadLetters{js: js, stream: dead, apps: opts.Apps, send: d.send, stats: &d.stats, log: opts.Logger}
 	d.queue.ch = make(chan report, opts.QueueSize)
 	return d, nil
 }
+
+// Dead returns the dead letters: the batches that exhausted their retries.
+func (d *Dispatcher) Dead() *DeadLetters { return d.graves }
 
 // Stats returns the dispatcher's counters.
 func (d *Dispatcher) Stats() Stats {

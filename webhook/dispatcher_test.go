@@ -266,7 +266,7 @@ func TestRetryWindowExceededGoesToDeadLetters(t *testing.T) {
 	if s := d.Stats(); s.Retries == 0 || s.Failures != s.Retries+1 || s.DeadEvents != 1 || s.Dropped != 0 {
 		t.Errorf("stats: got %+v, want Failures = Retries + 1 (the last failure buries), 1 dead event, none dropped", s)
 	}
-	dead, more, err := d.Failed(t.Context(), testKey, time.Time{}, 10)
+	dead, more, err := d.Dead().Failed(t.Context(), testKey, time.Time{}, 10)
 	if err != nil || more || len(dead) != 1 {
 		t.Fatalf("Failed: got %+v more=%v err=%v, want one dead letter", dead, more, err)
 	}
@@ -275,7 +275,7 @@ func TestRetryWindowExceededGoesToDeadLetters(t *testing.T) {
 		!slices.Equal(dl.Channels, []string{"c"}) || dl.Attempts < 3 || !strings.Contains(dl.Error, "503") {
 		t.Errorf("dead letter: got %+v", dl)
 	}
-	if n, err := d.DeadLetters(t.Context()); err != nil || n != 1 {
+	if n, err := d.Dead().Count(t.Context()); err != nil || n != 1 {
 		t.Errorf("DeadLetters: got %d, %v, want 1", n, err)
 	}
 

@@ -35,4 +35,11 @@
 //
 // Apps with webhook_names "webman" get webman/push's names (channel_added,
 // channel_removed, user_added, user_removed) at channel_hook and user_hook.
+// user_online and user_offline (signed-in users, from the #online presence
+// channel) are opt-in: only endpoints whose filter names them get them.
+//
+// Snapshot reads the state an endpoint was reported (PUSHD_WEBHOOK_STATE)
+// with the endpoint's seq it covers, for a backend to rebuild from; the
+// states that still hold are written again before the bucket's TTL would
+// forget them (keep.go).
 package webhook

@@ -15,14 +15,15 @@ type job struct {
 	Event Event  `json:"event"`
 }
 
-// ErrBadEvent reports an event without a name or a channel.
-var ErrBadEvent = errors.New("webhook: event needs a name and a channel")
+// ErrBadEvent reports an event without a name or a channel (a user for
+// user_online and user_offline).
+var ErrBadEvent = errors.New("webhook: event needs a name and a channel (user events: a user id)")
 
 // Enqueue stores a job for ev. A non-empty id de-duplicates: several nodes
 // that enqueue the same change with the same id (within 5 minutes) store it
 // once. Enqueue returns after JetStream has stored the job.
 func (d *Dispatcher) Enqueue(ctx context.Context, app string, ev Event, id string) error {
-	if ev.Name == "" || ev.Channel == "" {
+	if !ev.complete() {
 		return ErrBadEvent
 	}
 	data, err := json.Marshal(job{App: app, Event: ev})

@@ -22,8 +22,9 @@ func TestToken(t *testing.T) {
 	}
 	a := stateKey("app", Event{Name: ChannelOccupied, Channel: "a.b"})
 	b := stateKey("app", Event{Name: MemberAdded, Channel: "a", UserID: "b"})
-	if a == b {
-		t.Errorf("channel and member keys collide: %q", a)
+	u := stateKey("app", Event{Name: UserOnline, UserID: "a.b"})
+	if a == b || a == u || b == u {
+		t.Errorf("channel, member and user keys collide: %q %q %q", a, b, u)
 	}
 }
 
@@ -52,17 +53,21 @@ func FuzzToken(f *testing.F) {
 
 // TestParseStateKey: parseStateKey reads back what stateKey wrote.
 func TestParseStateKey(t *testing.T) {
-	for _, ev := range []Event{
-		{Name: ChannelOccupied, Channel: "private-a.b"},
-		{Name: MemberAdded, Channel: "presence-x", UserID: "u.1 é"},
+	for _, tt := range []struct {
+		ev   Event
+		kind byte
+	}{
+		{Event{Name: ChannelOccupied, Channel: "private-a.b"}, keyChannel},
+		{Event{Name: MemberAdded, Channel: "presence-x", UserID: "u.1 é"}, keyMember},
+		{Event{Name: UserOffline, UserID: "u.1 é"}, keyUser},
 	} {
-		app, ch, user, member, ok := parseStateKey(stateKey("my.app", ev))
-		if !ok || app != "my.app" || ch != ev.Channel || user != ev.UserID || member != (ev.UserID != "") {
-			t.Errorf("%+v: got %q %q %q member=%v ok=%v", ev, app, ch, user, member, ok)
+		n, ok := parseStateKey(stateKey("my.app", tt.ev))
+		if want := (stateName{kind: tt.kind, app: "my.app", channel: tt.ev.Channel, user: tt.ev.UserID}); !ok || n != want {
+			t.Errorf("%+v: got %+v ok=%v, want %+v", tt.ev, n, ok, want)
 		}
 	}
-	for _, bad := range []string{"", "c.a", "m.a.b", "x.a.b", "c.a.%%"} {
-		if _, _, _, _, ok := parseStateKey(bad); ok {
+	for _, bad := range []string{"", "c.a", "m.a.b", "u.a", "u.a.b.c", "x.a.b", "c.a.%%"} {
+		if _, ok := parseStateKey(bad); ok {
 			t.Errorf("parseStateKey(%q) accepted", bad)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pushd/pushd/gateway/protocol"
 )
 
 // Reconcile reports what changed while no node was watching. Presence keys
@@ -42,7 +44,7 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 		if json.Unmarshal(e.Value(), &r) != nil {
 			continue
 		}
-		app, ev, ok := d.gone(key, r.State)
+		app, ev, ok := d.states.gone(key, r.State)
 		if !ok {
 			continue
 		}
@@ -57,15 +59,19 @@ func (d *Dispatcher) Reconcile(ctx context.Context) (int, error) {
 
 // gone returns the event that reports a reported state as over, if the
 // presence view says it is: channel_vacated for an "occupied" channel that
-// has no subscriber, member_removed for a "present" user who is absent.
-func (d *Dispatcher) gone(key, state string) (string, Event, bool) {
-	app, ch, user, member, ok := parseStateKey(key)
+// has no subscriber, member_removed for a "present" user who is absent,
+// user_offline for an "online" user who is signed in nowhere.
+func (r *states) gone(key, state string) (string, Event, bool) {
+	n, ok := parseStateKey(key)
+	st := r.state
 	switch {
 	case !ok:
-	case !member && state == "occupied" && !d.opts.State.Occupied(app, ch):
-		return app, Event{Name: ChannelVacated, Channel: ch}, true
-	case member && state == "present" && !d.opts.State.Present(app, ch, user):
-		return app, Event{Name: MemberRemoved, Channel: ch, UserID: user}, true
+	case n.kind == keyChannel && state == stateOccupied && !st.Occupied(n.app, n.channel):
+		return n.app, Event{Name: ChannelVacated, Channel: n.channel}, true
+	case n.kind == keyMember && state == statePresent && !st.Present(n.app, n.channel, n.user):
+		return n.app, Event{Name: MemberRemoved, Channel: n.channel, UserID: n.user}, true
+	case n.kind == keyUser && state == stateOnline && !st.Present(n.app, protocol.OnlineChannel, n.user):
+		return n.app, Event{Name: UserOffline, UserID: n.user}, true
 	}
 	return "", Event{}, false
 }

@@ -11,7 +11,9 @@ import (
 
 // Report hands one change of an app to its webhooks and returns at once. It
 // is the one place that decides whether a change becomes a webhook job:
-// internal '#' channels never do; subscription_count only for an app that
+// internal '#' channels never do (user_online and user_offline, reported
+// for the internal #online channel's members, carry no channel);
+// subscription_count only for an app that
 // counts subscriptions, on channels that have a count, and for a large
 // channel at most every countEveryLarge; every other event when one of the
 // app's endpoints takes it after its filter, or when it is a state event
@@ -21,7 +23,7 @@ import (
 // with Enqueue. The job is stored by a worker (see queue.go), never on the
 // caller's goroutine.
 func (d *Dispatcher) Report(appKey string, ev Event, id string) {
-	if ev.Name == "" || ev.Channel == "" || strings.HasPrefix(ev.Channel, "#") {
+	if !ev.complete() || strings.HasPrefix(ev.Channel, "#") {
 		return
 	}
 	app, ok := d.opts.Apps(appKey)

@@ -17,6 +17,9 @@ func TestReportDecides(t *testing.T) {
 	webmanRemoved := config.App{Key: "k", Compat: config.CompatWebman, UserHookURL: "http://127.0.0.1/u", WebhookEvents: []string{"user_removed"}}
 	counting := hook
 	counting.WebhookEvents = []string{SubscriptionCount}
+	online := hook
+	online.WebhookEvents = []string{UserOnline}
+	webmanAll := config.App{Key: "k", WebhookNames: config.CompatWebman, WebhookURL: "http://127.0.0.1/w", WebhookEvents: []string{UserOnline, UserOffline}}
 	n := func(v int) *int { return &v }
 	cases := []struct {
 		name string
@@ -33,11 +36,29 @@ func TestReportDecides(t *testing.T) {
 		{"count without counting", hook, Event{Name: SubscriptionCount, Channel: "c", SubscriptionCount: n(2)}, false},
 		{"count asked for", counting, Event{Name: SubscriptionCount, Channel: "c", SubscriptionCount: n(2)}, true},
 		{"count of a presence channel", counting, Event{Name: SubscriptionCount, Channel: "presence-c", SubscriptionCount: n(2)}, false},
+		{"user_online not asked for", hook, Event{Name: UserOnline, UserID: "u"}, false},
+		{"user_offline not asked for", hook, Event{Name: UserOffline, UserID: "u"}, false},
+		{"user_online asked for", online, Event{Name: UserOnline, UserID: "u"}, true},
+		{"user_offline kept for the state of an online-only filter", online, Event{Name: UserOffline, UserID: "u"}, true},
+		{"user events to webman naming", webmanAll, Event{Name: UserOnline, UserID: "u"}, false},
 	}
 	for _, tc := range cases {
 		if got := d.wants(tc.app, tc.ev); got != tc.want {
 			t.Errorf("%s: wants %v, want %v", tc.name, got, tc.want)
 		}
+	}
+	// A user event needs a user; a channel on it changes nothing, and
+	// '#online' itself is never reported as a channel.
+	d.opts.Apps = apps(online)
+	d.queue.ch = make(chan report, 8)
+	d.Report("k", Event{Name: UserOnline}, "")
+	d.Report("k", Event{Name: MemberAdded, Channel: "#online", UserID: "u"}, "")
+	if len(d.queue.ch) != 0 {
+		t.Errorf("%d reports queued, want none (no user; an internal channel)", len(d.queue.ch))
+	}
+	d.Report("k", Event{Name: UserOnline, UserID: "u"}, "")
+	if len(d.queue.ch) != 1 {
+		t.Errorf("user_online with a user: %d reports queued, want 1", len(d.queue.ch))
 	}
 	// A large channel reports its count at most every 5 s.
 	if !d.wants(counting, Event{Name: SubscriptionCount, Channel: "big", SubscriptionCount: n(101)}) ||

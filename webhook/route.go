@@ -171,11 +171,12 @@ func wanted(app *config.App, ev Event) bool {
 }
 
 // Wanted applies an app's webhook_events filter to the event with Pusher
-// name pusherName: an empty filter takes everything, else the filter must
+// name pusherName: an empty filter takes everything but the opt-in events
+// (subscription_count, user_online, user_offline), else the filter must
 // list the Pusher name or webman/push's name of the event, whichever naming
 // the app's webhooks carry.
 func Wanted(filter []string, pusherName string) bool {
-	if len(filter) == 0 && pusherName != SubscriptionCount {
+	if len(filter) == 0 && !optIn(pusherName) {
 		return true
 	}
 	if slices.Contains(filter, pusherName) {
@@ -185,12 +186,19 @@ func Wanted(filter []string, pusherName string) bool {
 	return ok && slices.Contains(filter, alias)
 }
 
+// optIn tells whether an event is sent only where a filter names it.
+func optIn(name string) bool {
+	return name == SubscriptionCount || name == UserOnline || name == UserOffline
+}
+
 // opposite pairs the state events that undo each other.
 var opposite = map[string]string{
 	ChannelOccupied: ChannelVacated,
 	ChannelVacated:  ChannelOccupied,
 	MemberAdded:     MemberRemoved,
 	MemberRemoved:   MemberAdded,
+	UserOnline:      UserOffline,
+	UserOffline:     UserOnline,
 }
 
 // recordsOnly tells whether an event no endpoint wants must still be

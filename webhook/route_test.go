@@ -45,6 +45,11 @@ func TestRoute(t *testing.T) {
 		{"pusher filter by webman name", pusherByWebmanName, occ, "http://hook", `{"name":"channel_occupied","channel":"c"}`},
 		{"pusher filter by webman name drops", pusherByWebmanName, vac, "", ""},
 		{"webman no url", config.App{WebhookNames: "webman"}, occ, "", ""},
+		{"user_online not by default", pusher, Event{Name: UserOnline, UserID: "u"}, "", ""},
+		{"user_online named", config.App{Key: "k", WebhookURL: "http://hook", WebhookEvents: []string{UserOnline}},
+			Event{Name: UserOnline, UserID: "u"}, "http://hook", `{"name":"user_online","user_id":"u"}`},
+		{"user_offline not in webman naming", config.App{Key: "k", WebhookNames: "webman", WebhookURL: "http://hook", WebhookEvents: []string{UserOffline}},
+			Event{Name: UserOffline, UserID: "u"}, "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -107,7 +112,8 @@ func TestRecordsOnly(t *testing.T) {
 // usefully list (each event's Pusher name and webman name) passes config
 // validation, so the two lists stay in step.
 func TestFilterNamesKnownToConfig(t *testing.T) {
-	names := []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved, ClientEvent, CacheMiss, SubscriptionCount}
+	names := []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved, ClientEvent, CacheMiss, SubscriptionCount,
+		UserOnline, UserOffline}
 	for _, n := range webmanNames {
 		names = append(names, n)
 	}

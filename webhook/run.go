@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -24,14 +25,19 @@ var ErrConsumerStopped = errors.New("webhook: job consumer stopped")
 // growing wait. When ctx ends the jobs this node held but had not sent are
 // handed back to the queue at once; requests in flight are finished (each
 // bounded by Timeout), and reports not yet stored get one last attempt.
-// Run returns nil when ctx ends.
+// Meanwhile it keeps the reported states that still hold from expiring
+// (keep.go). Run returns nil when ctx ends.
 func (d *Dispatcher) Run(ctx context.Context) error {
-	stored := make(chan struct{})
+	stored, kept := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stored)
 		d.store(ctx)
 	}()
-	defer func() { <-stored }()
+	go func() {
+		defer close(kept)
+		keep(ctx, d)
+	}()
+	defer func() { <-stored; <-kept }()
 	wait := 250 * time.Millisecond
 	for {
 		err := d.consume(ctx)
@@ -70,7 +76,7 @@ func (d *Dispatcher) consume(ctx context.Context) error {
 		return fmt.Errorf("consume webhook jobs: %w", err)
 	}
 	msgs := make(chan jetstream.Msg)
-	go d.pull(it, msgs)
+	go d.pull(ctx, it, msgs)
 
 	s := newSender(d)
 	timer := time.NewTimer(time.Hour)
@@ -102,7 +108,7 @@ func (d *Dispatcher) consume(ctx context.Context) error {
 }
 
 // pull moves messages from the iterator to out until the iterator closes.
-func (d *Dispatcher) pull(it jetstream.MessagesContext, out chan<- jetstream.Msg) {
+func (d *Dispatcher) pull(ctx context.Context, it jetstream.MessagesContext, out chan<- jetstream.Msg) {
 	defer close(out)
 	for {
 		m, err := it.Next()
@@ -110,12 +116,25 @@ func (d *Dispatcher) pull(it jetstream.MessagesContext, out chan<- jetstream.Msg
 			return
 		}
 		if err != nil {
-			// Missing heartbeats and the like: the iterator carries on.
-			d.log.Warn("webhook consumer", "err", err)
+			// The iterator carries on after any of these.
+			d.log.Log(ctx, consumerErrLevel(err), "webhook consumer", "err", err)
 			continue
 		}
 		out <- m
 	}
+}
+
+// consumerErrLevel is the log level of an error the job iterator reported
+// and recovered from. A missed heartbeat is routine: an idle consumer on a
+// healthy cluster misses one now and then (the server's heartbeat and the
+// expiry of the pull request race), and the iterator asks again by itself;
+// a lost server shows as "nats disconnected" and in /readyz. Anything else
+// is worth a warning.
+func consumerErrLevel(err error) slog.Level {
+	if errors.Is(err, jetstream.ErrNoHeartbeat) {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
 }
 
 // ackWait bounds how long a node holds a job before JetStream hands it to
@@ -186,7 +205,7 @@ func (s *sender) handleEvent(ctx context.Context, m jetstream.Msg, meta *jetstre
 		for i, e := range targets {
 			owe[i] = e.name
 		}
-		v, err := d.decide(ctx, j.App, j.Event, by, owe)
+		v, err := d.states.decide(ctx, j.App, j.Event, by, owe)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			s.giveBack(m)

@@ -83,7 +83,7 @@ func (d *Dispatcher) attempt(ctx context.Context, m jetstream.Msg, meta *jetstre
 	case err == nil:
 		d.stats.sent.Add(uint64(len(bj.Events)))
 		for _, st := range bj.States {
-			if err := d.markDone(ctx, bj.App, st.Event, st.By, bj.Endpoint); err != nil {
+			if err := d.states.markDone(ctx, bj.App, st.Event, st.By, bj.Endpoint); err != nil {
 				d.log.Warn("webhook state", "app", bj.App, "channel", st.Event.Channel, "err", err)
 			}
 		}

@@ -5,11 +5,26 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/protocol"
 )
+
+// states is the state last reported per channel, member and user (the KV
+// bucket StateBucket): what makes a repeated or superseded state event a
+// no-op, what a delayed offline is checked against, and what a backend's
+// snapshot reads. Every node's dispatcher reads and writes it with
+// compare-and-set, so two nodes or a retry never report one transition
+// twice.
+type states struct {
+	kv    jetstream.KeyValue
+	state State // live occupancy and presence (nil: a delayed event always goes)
+	log   *slog.Logger
+}
 
 // stamp orders jobs: the time JetStream stored them, then their sequence.
 // The time comes first so that a re-created stream (sequences restart) does
@@ -55,7 +70,7 @@ const maxCAS = 8
 // older than the recorded one is stale. Recording before sending (rather
 // than after a 2xx) is what keeps two nodes, or a retry and a newer job,
 // from reporting the same transition twice.
-func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp, owe []string) (verdict, error) {
+func (r *states) decide(ctx context.Context, app string, ev Event, by stamp, owe []string) (verdict, error) {
 	state, _ := ev.reportedState()
 	key := stateKey(app, ev)
 	if err := bus.CheckKey(StateBucket, key); err != nil {
@@ -64,7 +79,7 @@ func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp,
 	for range maxCAS {
 		var cur reported
 		var rev uint64
-		e, err := d.kv.Get(ctx, key)
+		e, err := r.kv.Get(ctx, key)
 		switch {
 		case errors.Is(err, jetstream.ErrKeyNotFound):
 		case err != nil:
@@ -82,7 +97,7 @@ func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp,
 			return suppress, nil
 		case rev != 0 && !cur.Done:
 			return wait, nil
-		case ev.delayed() && !d.stillHolds(app, ev):
+		case ev.delayed() && !r.stillHolds(app, ev):
 			return cancelled, nil
 		case cur.State == state:
 			return suppress, nil
@@ -92,51 +107,47 @@ func (d *Dispatcher) decide(ctx context.Context, app string, ev Event, by stamp,
 			return 0, fmt.Errorf("encode reported state: %w", err)
 		}
 		if rev == 0 {
-			_, err = d.kv.Create(ctx, key, val)
+			_, err = r.kv.Create(ctx, key, val)
 		} else {
-			_, err = d.kv.Update(ctx, key, val, rev)
+			_, err = r.kv.Update(ctx, key, val, rev)
 		}
 		if err == nil {
 			return send, nil
 		}
 		// Another node wrote in between (or the write failed): look again.
-		d.log.Debug("webhook state conflict", "key", key, "err", err)
+		r.log.Debug("webhook state conflict", "key", key, "err", err)
 	}
 	return 0, fmt.Errorf("record reported state %s: too many conflicts", key)
 }
 
 // stillHolds asks State whether a delayed event's announcement is still true.
-func (d *Dispatcher) stillHolds(app string, ev Event) bool {
-	if d.opts.State == nil {
+func (r *states) stillHolds(app string, ev Event) bool {
+	if r.state == nil {
 		return true
 	}
-	if ev.Name == MemberRemoved {
-		return !d.opts.State.Present(app, ev.Channel, ev.UserID)
+	switch ev.Name {
+	case MemberRemoved:
+		return !r.state.Present(app, ev.Channel, ev.UserID)
+	case UserOffline:
+		return !r.state.Present(app, protocol.OnlineChannel, ev.UserID)
 	}
-	return !d.opts.State.Occupied(app, ev.Channel)
+	return !r.state.Occupied(app, ev.Channel)
 }
 
 // markDone records that the job by, which committed the key's state, has
 // reached endpoint; once every endpoint has it, newer events for the key
 // may go.
-func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stamp, endpoint string) error {
+func (r *states) markDone(ctx context.Context, app string, ev Event, by stamp, endpoint string) error {
 	key := stateKey(app, ev)
 	for range maxCAS {
-		e, err := d.kv.Get(ctx, key)
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("read reported state %s: %w", key, err)
-		}
-		var cur reported
-		if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by || cur.Done {
-			return nil
+		cur, rev, err := r.committedBy(ctx, key, by)
+		if err != nil || rev == 0 || cur.Done {
+			return err
 		}
 		cur.Owe = slices.DeleteFunc(cur.Owe, func(n string) bool { return n == endpoint })
 		cur.Done = len(cur.Owe) == 0
 		val, _ := json.Marshal(cur)
-		if _, err := d.kv.Update(ctx, key, val, e.Revision()); err == nil {
+		if _, err := r.kv.Update(ctx, key, val, rev); err == nil {
 			return nil
 		}
 	}
@@ -145,21 +156,30 @@ func (d *Dispatcher) markDone(ctx context.Context, app string, ev Event, by stam
 
 // release forgets a recorded state that by committed but that never reached
 // the receiver, so the next event for the key is not suppressed against it.
-func (d *Dispatcher) release(ctx context.Context, app string, ev Event, by stamp) error {
+func (r *states) release(ctx context.Context, app string, ev Event, by stamp) error {
 	key := stateKey(app, ev)
-	e, err := d.kv.Get(ctx, key)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
+	_, rev, err := r.committedBy(ctx, key, by)
+	if err != nil || rev == 0 {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("read reported state %s: %w", key, err)
-	}
-	var cur reported
-	if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by {
-		return nil
-	}
-	if err := d.kv.Delete(ctx, key, jetstream.LastRevision(e.Revision())); err != nil {
+	if err := r.kv.Delete(ctx, key, jetstream.LastRevision(rev)); err != nil {
 		return fmt.Errorf("forget reported state %s: %w", key, err)
 	}
 	return nil
+}
+
+// committedBy reads the state of key when the job by committed it, with its
+// revision; rev is 0 when the key is gone, unreadable or another job's.
+func (r *states) committedBy(ctx context.Context, key string, by stamp) (cur reported, rev uint64, err error) {
+	e, err := r.kv.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return cur, 0, nil
+	}
+	if err != nil {
+		return cur, 0, fmt.Errorf("read reported state %s: %w", key, err)
+	}
+	if json.Unmarshal(e.Value(), &cur) != nil || cur.By != by {
+		return cur, 0, nil
+	}
+	return cur, e.Revision(), nil
 }

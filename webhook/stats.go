@@ -18,7 +18,7 @@ type Stats struct {
 	Replayed   uint64 // dead batches delivered again by Replay
 	Dropped    uint64 // jobs that could not be read and were discarded
 	Suppressed uint64 // state events equal to the state last reported, or superseded by a newer one
-	Cancelled  uint64 // vacated/removed events undone within Delay
+	Cancelled  uint64 // vacated/removed/offline events undone within Delay
 	// Queued is the reports waiting on this node to be stored as jobs.
 	Queued uint64
 	// QueueDropped counts reports dropped because that queue was full.
@@ -51,16 +51,6 @@ func (d *Dispatcher) Pending(ctx context.Context) (uint64, error) {
 	info, err := d.stream.Info(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("webhook queue: %w", err)
-	}
-	return info.State.Msgs, nil
-}
-
-// DeadLetters returns the number of batches in the dead-letter stream (all
-// nodes, all apps).
-func (d *Dispatcher) DeadLetters(ctx context.Context) (uint64, error) {
-	info, err := d.dead.Info(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("webhook dead letters: %w", err)
 	}
 	return info.State.Msgs, nil
 }

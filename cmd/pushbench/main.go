@@ -30,6 +30,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"strings"
 	"time"
 )
 
@@ -71,7 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		fmt.Fprintln(stderr, "usage: pushbench connect|fanout|clientevents|presence [flags]")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&c.WS, "ws", "ws://127.0.0.1:3131", "WebSocket base URL of the server (loopback only)")
+	fs.StringVar(&c.WS, "ws", "ws://127.0.0.1:3131", "WebSocket base URL of the server (loopback only); several, comma-separated, take the sockets in turn (the gateways of a cluster)")
 	fs.StringVar(&c.API, "api", "http://127.0.0.1:3232", "HTTP API base URL of the server (loopback only)")
 	fs.StringVar(&c.AppID, "app-id", "1", "app id in API paths")
 	fs.StringVar(&c.Key, "key", "k", "app key")
@@ -118,7 +119,11 @@ func (c *config) validate() error {
 	default:
 		return fmt.Errorf("unknown mode %q (connect, fanout, clientevents, presence)", c.Mode)
 	}
-	if err := errors.Join(checkLoopback(c.WS), checkLoopback(c.API)); err != nil {
+	errs := []error{checkLoopback(c.API)}
+	for _, ws := range strings.Split(c.WS, ",") {
+		errs = append(errs, checkLoopback(ws))
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	if c.Duration <= 0 || c.Duration > 60*time.Second {

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,10 +128,14 @@ type setupResult struct {
 // is ready or failed, or the setup timeout passes.
 func (w *worker) setup(ctx context.Context) setupResult {
 	cfg := w.cfg
-	u, _ := url.Parse(cfg.WS)
-	u.Path = "/app/" + cfg.Key
-	u.RawQuery = "protocol=7&client=pushbench&version=1"
-	addr := u.String()
+	// Several servers (gateways of a cluster) take the sockets in turn.
+	var addrs []string
+	for _, target := range strings.Split(cfg.WS, ",") {
+		u, _ := url.Parse(target)
+		u.Path = "/app/" + cfg.Key
+		u.RawQuery = "protocol=7&client=pushbench&version=1"
+		addrs = append(addrs, u.String())
+	}
 	dialers := []*net.Dialer{{Timeout: 10 * time.Second}}
 	if len(w.src) > 0 {
 		dialers = dialers[:0]
@@ -153,7 +158,7 @@ func (w *worker) setup(ctx context.Context) setupResult {
 				s := &w.socks[i]
 				dialer := dialers[i%len(dialers)]
 				conn, _, err := gws.NewClient(s, &gws.ClientOption{
-					Addr:             addr,
+					Addr:             addrs[(w.lo+i)%len(addrs)],
 					ReadBufferSize:   cfg.ReadBuffer,
 					HandshakeTimeout: 10 * time.Second,
 					NewDialer:        func() (gws.Dialer, error) { return dialer, nil },

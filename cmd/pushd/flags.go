@@ -15,12 +15,14 @@ import (
 )
 
 // settings are the command-line flags; each has a PUSHD_* environment
-// equivalent (--ws-addr and PUSHD_WS_ADDR). Precedence: file, env, flags.
+// equivalent (--ws-addr and PUSHD_WS_ADDR). A flag wins over its variable,
+// which wins over the config file.
 type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
 	tlsCert, tlsKey, pprofAddr, appCompat, webhookNames       string
 	adminToken                                                string
+	console                                                   consoleFlags
 }
 
 func (s *settings) flags(fs *flag.FlagSet) {
@@ -42,6 +44,7 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
 	fs.StringVar(&s.adminToken, "admin-token", "", "bearer token of the admin API (/admin/apps) and the console's app management; prefer PUSHD_ADMIN_TOKEN (flags show in ps)")
+	s.console.flags(fs)
 }
 
 // loadConfig builds the configuration from file, environment and flags.
@@ -62,15 +65,30 @@ func loadConfig(args []string, getenv func(string) string) (cfg config.Config, g
 	return s.config(true)
 }
 
+// envName is the environment twin of a flag: ws-addr → PUSHD_WS_ADDR.
+func envName(flag string) string {
+	return "PUSHD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 // parseFlags sets fs from the environment (PUSHD_*), then from args: a flag
 // given explicitly overrides its variable.
 func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	var bad error
 	fs.VisitAll(func(f *flag.Flag) {
-		if v := getenv("PUSHD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))); v != "" {
-			_ = f.Value.Set(v)
+		if v := getenv(envName(f.Name)); v != "" && bad == nil {
+			if err := f.Value.Set(v); err != nil {
+				bad = fmt.Errorf("%s=%q: %w", envName(f.Name), v, err)
+			}
 		}
 	})
+	if bad != nil {
+		return bad
+	}
+	fs.Usage = func() {} // --help is answered by the caller (help.go)
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return &helpRequest{fs: fs}
+		}
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -104,6 +122,7 @@ func (s *settings) config(generate bool) (cfg config.Config, generated generated
 	set(&cfg.TLSKey, s.tlsKey)
 	set(&cfg.PprofAddr, s.pprofAddr)
 	set(&cfg.AdminToken, s.adminToken)
+	s.console.apply(&cfg)
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {
 		if s.appKey == "" || s.appSecret == "" {

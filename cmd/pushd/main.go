@@ -13,7 +13,6 @@ import (
 	"net/http/pprof"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -35,29 +34,55 @@ func main() {
 		if code, ok := answerOneShot(err, os.Stdout); ok {
 			os.Exit(code)
 		}
-		fmt.Fprintln(os.Stderr, "pushd:", err)
+		if !errors.Is(err, errLogged) {
+			fmt.Fprintln(os.Stderr, "pushd:", err)
+		}
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(args []string) (err error) {
 	if len(args) > 0 && args[0] == "webhooks" {
 		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
 	}
 	if len(args) > 0 && args[0] == "apps" {
 		return appsCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
 	}
+	if len(args) > 0 && args[0] == "check-config" {
+		return checkConfigCommand(args[1:], os.Stdout)
+	}
 	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err != nil {
 		return err
 	}
 	log := newLogger(cfg)
+	defer func() { err = logFatal(cfg, log, err) }()
 	creds, err := listenCredentials(&cfg)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+
+	// The listeners first: a port in use stops the start before anything
+	// else runs (it used to show first as the errors of background work
+	// cut short).
+	var tlsCerts *certs
+	if cfg.TLSCert != "" {
+		if tlsCerts, err = newCerts(cfg.TLSCert, cfg.TLSKey, log); err != nil {
+			return err
+		}
+	}
+	wsLn, err := listen(cfg.WSAddr, tlsCerts)
+	if err != nil {
+		return fmt.Errorf("websocket listener: %w", err)
+	}
+	defer wsLn.Close()
+	apiLn, err := listen(cfg.APIAddr, tlsCerts)
+	if err != nil {
+		return fmt.Errorf("api listener: %w", err)
+	}
+	defer apiLn.Close()
 
 	var gw *gateway.Gateway
 	b, err := bus.Open(ctx, bus.Options{URL: cfg.NATSURL, DataDir: cfg.DataDir, Listen: cfg.NATSListen, Name: "pushd", Logger: log,
@@ -78,7 +103,7 @@ func run(args []string) error {
 	}
 	m := metrics.New()
 	table := apps.NewTable(nil, m) // filled from the app store below
-	hooks, err := webhook.New(ctx, b.JetStream(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
+	hooks, err := webhook.New(ctx, b.Jobs(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
 		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
 	if err != nil {
 		return err
@@ -93,7 +118,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks, Draining: gw.Draining,
+	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks.Dead(), WebhookState: hooks, Draining: gw.Draining,
 		AuthFailuresPerSec: cfg.APIAuthFailuresPerSec, Metrics: m, Logger: log})
 	if err != nil {
 		return err
@@ -120,12 +145,12 @@ func run(args []string) error {
 	hooksDone := make(chan struct{})
 	go func() {
 		defer close(hooksDone)
-		if err := hooks.Run(runCtx); err != nil {
+		if err := hooks.Run(runCtx); err != nil && runCtx.Err() == nil {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
 	}()
 	go func() {
-		if err := tracker.Run(runCtx, gw.Listener()); err != nil {
+		if err := tracker.Run(runCtx, gw.Listener()); err != nil && runCtx.Err() == nil {
 			log.Error("presence watcher stopped", slog.Any("err", err))
 		}
 	}()
@@ -140,6 +165,7 @@ func run(args []string) error {
 		defer cancel()
 		n, err := hooks.Reconcile(rctx)
 		switch {
+		case err != nil && runCtx.Err() != nil: // cut short by the shutdown
 		case err != nil:
 			log.Warn("webhook reconcile", slog.Any("err", err))
 		case n > 0:
@@ -147,21 +173,8 @@ func run(args []string) error {
 		}
 	}()
 
-	var tlsCerts *certs
-	if cfg.TLSCert != "" {
-		if tlsCerts, err = newCerts(cfg.TLSCert, cfg.TLSKey, log); err != nil {
-			return err
-		}
+	if tlsCerts != nil {
 		go tlsCerts.watch(runCtx, 5*time.Second)
-	}
-	wsLn, err := listen(cfg.WSAddr, tlsCerts)
-	if err != nil {
-		return fmt.Errorf("websocket listener: %w", err)
-	}
-	apiLn, err := listen(cfg.APIAddr, tlsCerts)
-	if err != nil {
-		wsLn.Close()
-		return fmt.Errorf("api listener: %w", err)
 	}
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
@@ -170,10 +183,7 @@ func run(args []string) error {
 	console.New(console.Deps{Node: node, Apps: table, Local: gw, Presence: tracker, Broker: b, Trigger: apiSrv.Trigger,
 		Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret}).Register(mux)
 	api := &http.Server{Handler: apiSrv.Handler(mux, staticFiles()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		IdleTimeout: 2 * time.Minute} // no WriteTimeout: the console streams events
-	// The banner before serving: a client that finds /readyz answering
-	// finds the banner printed (the listeners are bound already).
-	announce(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil, len(store.List()))
+		IdleTimeout: 2 * time.Minute, ErrorLog: httpErrorLog(ctx, log, "api")} // no WriteTimeout: the console streams events
 	errc := make(chan error, 2)
 	go func() { errc <- gw.ServeWebSocket(wsLn) }()
 	go func() {
@@ -184,8 +194,10 @@ func run(args []string) error {
 	go gw.Run(runCtx)
 	go apiSrv.Run(runCtx)
 	if cfg.PprofAddr != "" {
-		go servePprof(cfg.PprofAddr, log)
+		go servePprof(ctx, cfg.PprofAddr, log)
 	}
+	bn := newBanner(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
+	bn.withStore(cfg.AdminToken != "", len(store.List())).announce(os.Stdout, log, cfg.LogFormat)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -227,13 +239,13 @@ func run(args []string) error {
 // endpoints (GET /apps/{id}/webhooks/failed, POST …/replay) that the
 // `pushd webhooks` command calls.
 // servePprof serves the runtime profiles for performance work.
-func servePprof(addr string, log *slog.Logger) {
+func servePprof(ctx context.Context, addr string, log *slog.Logger) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: httpErrorLog(ctx, log, "pprof")}
 	if err := srv.ListenAndServe(); err != nil {
 		log.Error("pprof listener", slog.Any("err", err))
 	}
@@ -289,58 +301,4 @@ func listen(addr string, c *certs) (net.Listener, error) {
 		return ln, err
 	}
 	return tls.NewListener(ln, c.config()), nil
-}
-
-func newLogger(cfg config.Config) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
-}
-
-// announce prints where the server listens and how to reach each app. A
-// generated secret is shown once, on the start that created it (it is new
-// to the user and kept in the data directory), and so is the NATS
-// listener's generated password; later starts and configured secrets never
-// show them.
-func announce(cfg config.Config, generated generatedKey, creds listenCreds, wsAddr, apiAddr string, secure bool, storeApps int) {
-	ws, api := "ws", "http"
-	if secure {
-		ws, api = "wss", "https"
-	}
-	fmt.Printf("pushd ready\n  websocket  %s://%s/app/{app_key}\n  http api   %s://%s\n", ws, wsAddr, api, apiAddr)
-	if cfg.AdminToken != "" {
-		fmt.Printf("  admin api  %s://%s/admin/apps (Authorization: Bearer <admin_token>; pushd apps --help)\n", api, apiAddr)
-	}
-	if cfg.NATSURL == "" {
-		fmt.Printf("  nats       embedded (data in %s)\n", cfg.DataDir)
-		if cfg.NATSListen != "" {
-			fmt.Printf("  nats port  %s\n", listenerLine(cfg, creds))
-		}
-	} else {
-		fmt.Printf("  nats       %s\n", cfg.NATSURL)
-	}
-	kept := filepath.Join(cfg.DataDir, "app.json")
-	for _, a := range cfg.Apps {
-		id := a.ID
-		if id == "" {
-			id = "(any)"
-		}
-		secret := "(configured)"
-		switch {
-		case a.Key == generated.key && generated.created:
-			secret = a.Secret + " (generated now, kept in " + kept + ")"
-		case a.Key == generated.key:
-			secret = "(generated, kept in " + kept + ")"
-		}
-		fmt.Printf("  app        id=%s key=%s secret=%s\n", id, a.Key, secret)
-	}
-	if n := storeApps - len(cfg.Apps); n > 0 {
-		fmt.Printf("  apps       %d more in the app store (pushd apps list)\n", n)
-	}
 }

@@ -35,7 +35,7 @@ func observe(m *metrics.Metrics, b *bus.Bus, t *presence.Tracker, d *webhook.Dis
 	m.Gauge("pushd_webhook_dead_letters", "Webhook batches in the dead-letter stream (all nodes, all apps).", func() float64 {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		n, _ := d.DeadLetters(ctx)
+		n, _ := d.Dead().Count(ctx)
 		return float64(n)
 	})
 	m.Gauge("pushd_webhook_reports_queued", "Changes waiting on this node to be stored as webhook jobs.", func() float64 { return float64(d.Stats().Queued) })

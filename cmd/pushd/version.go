@@ -85,12 +85,16 @@ func buildVersion() string {
 	return b.String()
 }
 
-// answerOneShot carries out --version or --healthcheck, which loadConfig
-// reports as errVersion or a *healthcheckRequest; handled is false for any
-// other error.
+// answerOneShot carries out --help, --version or --healthcheck, which
+// loadConfig reports as a *helpRequest, errVersion or a
+// *healthcheckRequest; handled is false for any other error.
 func answerOneShot(err error, out io.Writer) (code int, handled bool) {
 	var hc *healthcheckRequest
+	var help *helpRequest
 	switch {
+	case errors.As(err, &help):
+		help.print(out)
+		return 0, true
 	case errors.Is(err, errVersion):
 		fmt.Fprintln(out, buildVersion())
 		return 0, true

@@ -2,24 +2,28 @@
 # A local Pushd cluster: 3 nats-server processes clustered with JetStream and
 # 3 pushd gateways on loopback, with the configs next to this script.
 # Run from anywhere: `go tool task cluster` or `bash deploy/cluster/run.sh`.
-# Data and logs go to ./data/cluster/; Ctrl-C stops everything.
+# Data and logs go to ./data/cluster/ (CLUSTER_DIR), binaries to ./bin/
+# (CLUSTER_BIN); the ports are set in ports.sh (each list can come from the
+# environment). Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 conf=deploy/cluster
-out=data/cluster
-mkdir -p bin "$out"
+source "$conf/ports.sh"
+out=${CLUSTER_DIR:-data/cluster}
+bin=${CLUSTER_BIN:-bin}
+mkdir -p "$bin" "$out"
 
 command -v curl >/dev/null || { echo "run.sh needs curl (readiness checks)" >&2; exit 1; }
-for port in 4222 4223 4224 6222 6223 6224 8222 8223 8224 3131 3141 3151 3232 3242 3252; do
+for port in "${nats_ports[@]}" "${route_ports[@]}" "${monitor_ports[@]}" "${ws_ports[@]}" "${api_ports[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is in use: stop what listens there (another cluster run?)" >&2
     exit 1
   fi
 done
 
-echo "building nats-server (from the module in go.mod) and pushd into ./bin"
-go build -o bin/nats-server github.com/nats-io/nats-server/v2
-go build -o bin/pushd ./cmd/pushd
+echo "building nats-server (from the module in go.mod) and pushd into $bin"
+go build -o "$bin/nats-server" github.com/nats-io/nats-server/v2
+go build -o "$bin/pushd" ./cmd/pushd
 
 nats_pids=()
 pushd_pids=()
@@ -57,30 +61,39 @@ wait_for() {
   exit 1
 }
 
-for i in 1 2 3; do
-  start bin/nats-server -c "$conf/nats-$i.conf" >"$out/nats-$i.log" 2>&1
+routes=$(printf 'nats-route://127.0.0.1:%s,' "${route_ports[@]}")
+nats_url=$(printf 'nats://127.0.0.1:%s,' "${nats_ports[@]}")
+routes=${routes%,} nats_url=${nats_url%,}
+for i in 0 1 2; do
+  n=$((i + 1))
+  start "$bin/nats-server" -c "$conf/nats.conf" --server_name "n$n" --port "${nats_ports[$i]}" \
+    --http_port "${monitor_ports[$i]}" --cluster "nats://127.0.0.1:${route_ports[$i]}" --routes "$routes" \
+    --store_dir "$out/n$n" >"$out/nats-$n.log" 2>&1
   nats_pids+=($!)
 done
 meta_leader() { curl -fsS "http://127.0.0.1:$1/jsz" | grep -q '"leader": *"n[123]"'; }
-for m in 8222 8223 8224; do
+for m in "${monitor_ports[@]}"; do
   wait_for "JetStream (meta leader) on monitor port $m" 60 meta_leader "$m"
 done
 echo "nats: 3 servers, JetStream meta leader elected"
 
-for i in 1 2 3; do
-  start bin/pushd --config "$conf/pushd-$i.yaml" >"$out/pushd-$i.log" 2>&1
+for i in 0 1 2; do
+  n=$((i + 1))
+  start "$bin/pushd" --config "$conf/pushd.yaml" --ws-addr "127.0.0.1:${ws_ports[$i]}" --api-addr "127.0.0.1:${api_ports[$i]}" \
+    --data-dir "$out/pushd-$n" --nats-url "$nats_url" >"$out/pushd-$n.log" 2>&1
   pushd_pids+=($!)
+  echo $! >"$out/pushd-$n.pid"
 done
-for api in 3232 3242 3252; do
+for api in "${api_ports[@]}"; do
   wait_for "pushd on 127.0.0.1:$api" 60 curl -fsS "http://127.0.0.1:$api/readyz"
 done
 
 cat <<INFO
 
 pushd cluster ready (app id=1 key=cluster-key secret=cluster-secret)
-  websocket  ws://127.0.0.1:3131/app/cluster-key  ws://127.0.0.1:3141/app/cluster-key  ws://127.0.0.1:3151/app/cluster-key
-  http api   http://127.0.0.1:3232  http://127.0.0.1:3242  http://127.0.0.1:3252
-  nats       nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224 (monitoring :8222 :8223 :8224)
+  websocket  $(printf 'ws://127.0.0.1:%s/app/cluster-key  ' "${ws_ports[@]}")
+  http api   $(printf 'http://127.0.0.1:%s  ' "${api_ports[@]}")
+  nats       $nats_url (monitoring $(printf ':%s ' "${monitor_ports[@]}"))
   logs       $out/*.log
 Ctrl-C stops everything.
 INFO

@@ -226,16 +226,18 @@ export async function startSite({ authorize } = {}) {
 
 /**
  * A TCP proxy in front of pushd's WebSocket port whose link can be cut:
- * cut() drops every connection and refuses new ones until heal().
+ * cut() drops every connection and refuses new ones until heal(). With
+ * hold, a connection opened while cut is held unanswered until heal()
+ * instead, as a connect attempt hangs while packets are dropped (pusher-js
+ * waits 15 s before it tries again after a refused attempt); cutFor(ms)
+ * heals by itself.
  */
-export async function startProxy() {
+export async function startProxy({ hold = false } = {}) {
   const socks = new Set();
+  let held = [];
   let down = false;
-  const server = net.createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
+  let healTimer = null;
+  const forward = (client) => {
     const upstream = net.connect(env.wsPort, env.wsHost);
     const pair = [client, upstream];
     for (const s of pair) {
@@ -248,23 +250,49 @@ export async function startProxy() {
     }
     client.pipe(upstream);
     upstream.pipe(client);
+    client.resume();
+  };
+  const server = net.createServer((client) => {
+    if (down && hold) {
+      client.pause();
+      client.on('error', () => {});
+      held.push(client);
+      return;
+    }
+    if (down) {
+      client.destroy();
+      return;
+    }
+    forward(client);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
+  const proxy = {
     url: `ws://127.0.0.1:${server.address().port}`,
+    port: server.address().port,
     cut() {
       down = true;
       for (const s of socks) s.destroy();
     },
     heal() {
+      clearTimeout(healTimer);
       down = false;
+      const waiting = held;
+      held = [];
+      for (const c of waiting) if (!c.destroyed) forward(c);
+    },
+    cutFor(ms) {
+      proxy.cut();
+      healTimer = setTimeout(proxy.heal, ms);
     },
     close() {
+      clearTimeout(healTimer);
       down = true;
-      for (const s of socks) s.destroy();
+      hold = false;
+      for (const s of [...socks, ...held]) s.destroy();
       return new Promise((r) => server.close(() => r()));
     },
   };
+  return proxy;
 }
 
 /** Launches Debian's chromium headless with a fresh temporary profile. */

@@ -11,6 +11,8 @@
 // load under Node ("self is not defined").
 
 import crypto from 'node:crypto';
+import net from 'node:net';
+import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import Pusher from 'pusher-js';
 import PusherServer from 'pusher';
@@ -477,6 +479,196 @@ export async function sdkError(promise) {
     return { status: e.status, body: e.body, json };
   }
   throw new Error(`request succeeded with ${res.status}, expected an error status`);
+}
+
+// ---------------------------------------------------------------- network cuts
+
+/** A TCP proxy on 127.0.0.1 in front of pushd's WebSocket port (or
+ *  target), owned by the test, that plays a network going down: cut()
+ *  closes every connection through it, and a connection opened while it is
+ *  cut hangs (held, unanswered) until heal(), as a connect attempt does
+ *  while packets are dropped; cutFor(ms) heals by itself. Give a client
+ *  {pusherOptions: {wsPort: proxy.port}}. Closed after the file's tests.
+ *  With stripSeq, Pushd's "seq" is removed from every frame the server
+ *  sends, so that pushd looks like a Pusher-compatible server without the
+ *  resume extension. */
+export async function startProxy({ target = { host: env.wsHost, port: env.wsPort }, stripSeq = false } = {}) {
+  const socks = new Set();
+  let held = [];
+  let down = false;
+  let closed = false;
+  let healTimer = null;
+  const forward = (c) => {
+    const upstream = net.connect(target.port, target.host);
+    const pair = [c, upstream];
+    for (const s of pair) {
+      socks.add(s);
+      s.on('error', () => {});
+      s.on('close', () => {
+        socks.delete(s);
+        for (const o of pair) o.destroy();
+      });
+    }
+    c.pipe(upstream);
+    if (stripSeq) upstream.on('data', seqStripper((b) => c.write(b)));
+    else upstream.pipe(c);
+    c.resume();
+  };
+  const server = net.createServer((c) => {
+    if (closed) {
+      c.destroy();
+      return;
+    }
+    if (down) {
+      c.pause();
+      c.on('error', () => {});
+      held.push(c);
+      return;
+    }
+    forward(c);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxy = {
+    port: server.address().port,
+    cut() {
+      down = true;
+      for (const s of socks) s.destroy();
+    },
+    heal() {
+      clearTimeout(healTimer);
+      down = false;
+      const waiting = held;
+      held = [];
+      for (const c of waiting) if (!c.destroyed) forward(c);
+    },
+    cutFor(ms) {
+      proxy.cut();
+      healTimer = setTimeout(proxy.heal, ms);
+    },
+    close() {
+      clearTimeout(healTimer);
+      closed = true;
+      for (const s of [...socks, ...held]) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+  liveProxies.add(proxy);
+  return proxy;
+}
+
+const liveProxies = new Set();
+
+/** Returns a handler of the server's bytes that passes the HTTP response
+ *  head on and then re-frames each WebSocket text frame without its
+ *  top-level "seq" (Pushd appends it last: ,"seq":N}). The server sends
+ *  unmasked, unfragmented, uncompressed frames. */
+function seqStripper(write) {
+  let buf = Buffer.alloc(0);
+  let head = true;
+  return (chunk) => {
+    buf = Buffer.concat([buf, chunk]);
+    if (head) {
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      write(buf.subarray(0, end + 4));
+      buf = buf.subarray(end + 4);
+      head = false;
+    }
+    for (;;) {
+      if (buf.length < 2) return;
+      let len = buf[1] & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (buf.length < 4) return;
+        len = buf.readUInt16BE(2);
+        off = 4;
+      } else if (len === 127) {
+        if (buf.length < 10) return;
+        len = Number(buf.readBigUInt64BE(2));
+        off = 10;
+      }
+      if (buf.length < off + len) return;
+      const first = buf[0];
+      let payload = buf.subarray(off, off + len);
+      buf = buf.subarray(off + len);
+      if ((first & 0x0f) === 1) payload = Buffer.from(payload.toString('utf8').replace(/,"seq":\d+\}$/, '}'));
+      let hdr;
+      if (payload.length < 126) hdr = Buffer.from([first, payload.length]);
+      else if (payload.length < 65536) {
+        hdr = Buffer.alloc(4);
+        hdr[0] = first;
+        hdr[1] = 126;
+        hdr.writeUInt16BE(payload.length, 2);
+      } else {
+        hdr = Buffer.alloc(10);
+        hdr[0] = first;
+        hdr[1] = 127;
+        hdr.writeBigUInt64BE(BigInt(payload.length), 2);
+      }
+      write(Buffer.concat([hdr, payload]));
+    }
+  };
+}
+after(() => Promise.all([...liveProxies].map((p) => p.close())));
+
+// ---------------------------------------------------------------- resume
+
+/** Triggers events {n: 0..count-1} named name on channel, rate a second in
+ *  batches of 10, one request after the other so that the stream keeps
+ *  their order. */
+export async function flow(api, channel, count, rate, name = 'n') {
+  const start = Date.now();
+  for (let i = 0; i < count; i += 10) {
+    const wait = start + (i / rate) * 1000 - Date.now();
+    if (wait > 0) await sleep(wait);
+    const batch = [];
+    for (let j = i; j < Math.min(i + 10, count); j++) batch.push({ channel, name, data: { n: j } });
+    await api.triggerBatch(batch);
+  }
+}
+
+/** Fails unless got is exactly 0..count-1, naming the first problem. */
+export function assertAllInOrder(got, count, what) {
+  const seen = new Set();
+  for (let i = 0; i < got.length; i++) {
+    assert.ok(!seen.has(got[i]), `${what}: event ${got[i]} arrived twice (at ${i})`);
+    seen.add(got[i]);
+    assert.equal(got[i], i, `${what}: event ${got[i]} arrived at position ${i}: out of order or one missing`);
+  }
+  assert.equal(got.length, count, `${what}: ${got.length} events, want ${count}`);
+}
+
+/** Records what the client's connection sends (after pushd-resume's
+ *  wrapper): [{name, data}]. */
+export function sent(p) {
+  const out = [];
+  const orig = p.connection.send_event.bind(p.connection);
+  p.connection.send_event = (name, data, channel) => {
+    out.push({ name, data: JSON.parse(JSON.stringify(data ?? null)) });
+    return orig(name, data, channel);
+  };
+  return out;
+}
+
+/** Cuts the link for cutMs once cutAfter events arrived, while count
+ *  events flow at rate; waits for the client to come back on a new socket
+ *  and for count events; resolves with how long after the cut it was
+ *  back (ms) and its socket id before. */
+export async function cutDuringFlow({ p, proxy, api, channel, count, rate, got, cutAfter = 100, cutMs }) {
+  const sending = flow(api, channel, count, rate);
+  await waitUntil(() => got.length >= cutAfter, `${cutAfter} events before the cut`, 5000);
+  const before = p.connection.socket_id;
+  proxy.cutFor(cutMs);
+  const cutAt = Date.now();
+  // pusher-js drops the connection at once and says 'connecting' a second later
+  await waitUntil(() => !p.connection.connection || p.connection.state !== 'connected', 'the client to notice the cut', 3000);
+  await sending;
+  await waitUntil(() => p.connection.state === 'connected' && p.connection.socket_id !== before,
+    'the client to connect again after the cut', 10000);
+  const back = Date.now() - cutAt;
+  await waitUntil(() => got.length >= count, `all ${count} events (have ${got.length})`, 10000);
+  await sleep(300); // a duplicate or a stray event would show up here
+  return { back, socketBefore: before };
 }
 
 export { Pusher, PusherServer };

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/gateway/apps"
+	"github.com/pushd/pushd/internal/loglimit"
 	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
 	"github.com/pushd/pushd/webhook"
@@ -28,6 +29,7 @@ type Broker interface {
 	SubscribeControl(kind string, f func(app string, data []byte)) error
 	Ready() error
 	Healthy(ctx context.Context) error
+	History
 }
 
 // Presence answers the cluster-wide channel queries; *presence.Tracker is
@@ -37,6 +39,7 @@ type Presence interface {
 	UserCount(app, channel string) int
 	Members(app, channel string) []presence.Member
 	Channels(app, prefix string) ([]string, map[string]int)
+	UserStatus(app, channel, userID string) presence.UserStatus
 	Healthy() error
 }
 
@@ -49,6 +52,8 @@ type Deps struct {
 	Presence Presence
 	// DeadLetters serves the dead-letter API; nil: it answers 404.
 	DeadLetters DeadLetters
+	// WebhookState serves the webhook state snapshot; nil: it answers 404.
+	WebhookState WebhookState
 	// Draining tells that the node is shutting down (readyz answers 503);
 	// nil: never.
 	Draining func() bool
@@ -69,10 +74,12 @@ type Server struct {
 	broker    Broker
 	presence  Presence
 	dead      DeadLetters
+	state     WebhookState
 	draining  func() bool
 	metrics   *metrics.Metrics
 	log       *slog.Logger
 	authFails *authFailures
+	refusals  *loglimit.Limiter // refused calls logged per address
 	// unreported are the apps whose API requests the next quota report
 	// tells the other gateways of.
 	unreported unreportedApps
@@ -89,8 +96,9 @@ func New(d Deps) (*Server, error) {
 	if d.Draining == nil {
 		d.Draining = func() bool { return false }
 	}
-	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, draining: d.Draining,
-		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec)}
+	s := &Server{node: d.Node, apps: d.Apps, broker: d.Broker, presence: d.Presence, dead: d.DeadLetters, state: d.WebhookState, draining: d.Draining,
+		metrics: d.Metrics, log: d.Logger, authFails: newAuthFailures(d.AuthFailuresPerSec),
+		refusals: loglimit.New(loglimit.DefaultPerSource, loglimit.DefaultTotal)}
 	if err := d.Broker.SubscribeControl(bus.ControlQuota, s.quotaReported); err != nil {
 		return nil, err
 	}
@@ -105,11 +113,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("/apps/{app}/channels", s.signed(http.MethodGet, s.channels))
 	mux.HandleFunc("/apps/{app}/channels/{channel}", s.signed(http.MethodGet, s.channel))
 	mux.HandleFunc("/apps/{app}/channels/{channel}/users", s.signed(http.MethodGet, s.users))
+	mux.HandleFunc("/apps/{app}/channels/{channel}/events", s.signed(http.MethodGet, s.history))
 	mux.HandleFunc("/apps/{app}/users/{user}/terminate_connections", s.signed(http.MethodPost, s.terminate))
 	if s.dead != nil {
 		mux.HandleFunc(webhook.PathFailed, s.signed(http.MethodGet, s.failedWebhooks))
 		mux.HandleFunc(webhook.PathReplay, s.signed(http.MethodPost, s.replayWebhooks))
 	}
+	s.registerBackendState(mux)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -29,7 +29,9 @@ type handlerFunc func(w http.ResponseWriter, req request)
 // signed checks method, body size, app and signature, then the app's quota,
 // before calling f.
 func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return func(rw http.ResponseWriter, r *http.Request) {
+		w := &refusalRecorder{ResponseWriter: rw}
+		defer s.logRefusal(r, w)
 		if r.Method != method {
 			w.Header().Set("Allow", method)
 			writeError(w, http.StatusMethodNotAllowed, "use "+method)

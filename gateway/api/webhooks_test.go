@@ -56,7 +56,7 @@ func TestDeadLetterAPI(t *testing.T) {
 	runCtx, stop := context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go d.Run(runCtx)
-	s, err := New(Deps{Node: "1", Apps: table, Broker: b, Presence: tr, DeadLetters: d, Logger: log})
+	s, err := New(Deps{Node: "1", Apps: table, Broker: b, Presence: tr, DeadLetters: d.Dead(), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

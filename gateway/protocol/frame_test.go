@@ -1,9 +1,11 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -380,6 +382,7 @@ func FuzzParseFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fr, err := ParseFrame(b)
+		checkAgainstEncodingJSON(t, b, fr, err)
 		if err != nil {
 			if !errors.Is(err, ErrBadFrame) {
 				t.Fatalf("ParseFrame(%q): got error %v, want %v", b, err, ErrBadFrame)
@@ -422,4 +425,48 @@ func FuzzDecodeSubscribe(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkAgainstEncodingJSON holds ParseFrame to encoding/json on what both
+// should read alike: valid JSON whose protocol keys are spelled in lower
+// case (encoding/json also matches them in any case), once each.
+func checkAgainstEncodingJSON(t *testing.T, b []byte, got Frame, err error) {
+	t.Helper()
+	var keys map[string]json.RawMessage
+	if !json.Valid(b) || json.Unmarshal(b, &keys) != nil {
+		return
+	}
+	seen := map[string]bool{}
+	for k := range keys {
+		l := strings.ToLower(k)
+		if (l == "event" || l == "channel" || l == "data" || l == "user_id") && (k != l || seen[l]) {
+			return
+		}
+		seen[l] = true
+	}
+	if bytes.Count(b, []byte(`"event"`))+bytes.Count(b, []byte(`"data"`))+bytes.Count(b, []byte(`"channel"`))+bytes.Count(b, []byte(`"user_id"`)) != len(seen) {
+		return // a key repeated, or one of them inside a nested value
+	}
+	var want Frame
+	werr := json.Unmarshal(b, &want)
+	if werr == nil && want.Event == "" {
+		werr = ErrBadFrame
+	}
+	if (err == nil) != (werr == nil) {
+		t.Fatalf("ParseFrame(%q): error %v; encoding/json: %v", b, err, werr)
+	}
+	if err == nil && (got.Event != want.Event || got.Channel != want.Channel || got.UserID != want.UserID || !bytes.Equal(got.Data, want.Data)) {
+		t.Fatalf("ParseFrame(%q):\n got %+v\nwant %+v", b, got, want)
+	}
+}
+
+// BenchmarkParseFrame parses a client event as it arrives on a socket.
+func BenchmarkParseFrame(b *testing.B) {
+	frame := []byte(`{"event":"client-typing","channel":"private-chat.42","data":{"user":"alice","text":"hello there","at":1733580000}}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseFrame(frame); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -21,6 +21,15 @@ const (
 // ServerToUserPrefix starts the internal channel of one signed-in user.
 const ServerToUserPrefix = "#server-to-user-"
 
+// OnlineChannel is the internal presence channel of signed-in users: a user
+// is online while signed in on at least one connection of the cluster. '#'
+// is reserved, so no client can subscribe to it.
+const OnlineChannel = "#online"
+
+// MaxWatchlist is Pusher's watchlist size: the most user ids one signed-in
+// connection watches.
+const MaxWatchlist = 100
+
 // KindOf returns the kind of a channel name.
 func KindOf(channel string) Kind {
 	switch {

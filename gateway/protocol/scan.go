@@ -78,13 +78,9 @@ func ValueString(v []byte) (string, error) {
 // ScanObject calls fn with each member of the JSON object b, in order; a
 // value is passed as its raw JSON text.
 func ScanObject(b []byte, fn func(key string, value []byte) error) error {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '{' {
-		return ErrBadJSON
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == '}' {
-		return trailing(b, i+1)
+	i, empty, err := opening(b, '{', '}')
+	if empty || err != nil {
+		return err
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
@@ -119,13 +115,9 @@ func ScanObject(b []byte, fn func(key string, value []byte) error) error {
 
 // ScanArray calls fn with each element of the JSON array b as raw JSON.
 func ScanArray(b []byte, fn func(value []byte) error) error {
-	i := skipSpace(b, 0)
-	if i >= len(b) || b[i] != '[' {
-		return ErrBadJSON
-	}
-	i = skipSpace(b, i+1)
-	if i < len(b) && b[i] == ']' {
-		return trailing(b, i+1)
+	i, empty, err := opening(b, '[', ']')
+	if empty || err != nil {
+		return err
 	}
 	for {
 		end, err := valueEnd(b, i)
@@ -381,4 +373,19 @@ func afterValue(b []byte, end int, closing byte) (i int, more bool, err error) {
 		return 0, false, trailing(b, i+1)
 	}
 	return 0, false, ErrBadJSON
+}
+
+// opening reads the opening bracket of the object or array that b must be
+// and returns where its first member starts, or that it is empty (then err
+// is what trailing says of the rest).
+func opening(b []byte, open, closing byte) (i int, empty bool, err error) {
+	i = skipSpace(b, 0)
+	if i >= len(b) || b[i] != open {
+		return 0, false, ErrBadJSON
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == closing {
+		return 0, true, trailing(b, i+1)
+	}
+	return i, false, nil
 }
