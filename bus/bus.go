@@ -253,7 +253,7 @@ func (b *Bus) Healthy(ctx context.Context) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 	if b.emb != nil {
-		if err := b.emb.storageErr(); err != nil {
+		if err := b.emb.storageErr(ctx); err != nil {
 			return fmt.Errorf("event storage: %w", err)
 		}
 	}
@@ -311,6 +311,20 @@ func (b *Bus) EnsureApp(ctx context.Context, a AppStream) error {
 	b.mu.Lock()
 	b.streams[tok] = st
 	b.mu.Unlock()
+	return nil
+}
+
+// DeleteApp deletes the app's stream and its stored events (the app was
+// deleted); a stream that is already gone is no error.
+func (b *Bus) DeleteApp(ctx context.Context, key string) error {
+	tok := EncodeToken(key)
+	b.mu.Lock()
+	delete(b.streams, tok)
+	b.mu.Unlock()
+	err := b.js.DeleteStream(ctx, streamName(tok))
+	if err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return fmt.Errorf("delete the stream of app %s: %w", key, err)
+	}
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -177,7 +178,42 @@ func (e *embedded) shutdown() {
 // storageErr asks the server's own health check whether JetStream and its
 // streams work; a stream that failed to write (a full disk) is named with
 // its error.
-func (e *embedded) storageErr() error {
+//
+// A stream being created has its directory on disk a moment before the
+// server knows the stream (and a deleted one a moment after), which the
+// health check reports as a stream that "could not be recovered". So a
+// cause counts only when the same one is reported again healthSettle later;
+// while streams keep coming and going (another one each time), none does,
+// and a lasting failure is caught by a later check.
+func (e *embedded) storageErr(ctx context.Context) error {
+	cause := e.health()
+	for range healthLooks {
+		if cause == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return cause
+		case <-time.After(healthSettle):
+		}
+		again := e.health()
+		if again != nil && cause.Error() == again.Error() {
+			return again
+		}
+		cause = again
+	}
+	return nil
+}
+
+// healthSettle and healthLooks bound how storageErr confirms a cause: up
+// to healthLooks more looks, healthSettle apart.
+const (
+	healthSettle = 100 * time.Millisecond
+	healthLooks  = 3
+)
+
+// health is one look at the server's health check.
+func (e *embedded) health() error {
 	ns := e.server()
 	if ns == nil {
 		return errors.New("embedded nats: restarting")

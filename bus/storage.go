@@ -119,10 +119,10 @@ func (s *storage) run(ctx context.Context) {
 func (s *storage) check(ctx context.Context, full bool) {
 	var cause error
 	if e := s.b.emb; e != nil {
-		if cause = e.storageErr(); cause != nil {
+		if cause = e.storageErr(ctx); cause != nil {
 			s.set(cause)
 			s.recover(cause)
-			cause = e.storageErr()
+			cause = e.storageErr(ctx)
 		}
 	}
 	if cause == nil && full {

@@ -44,6 +44,12 @@ type Config struct {
 	// unless ConsoleWithSecret lets each app's key and secret log in.
 	ConsolePassword   string `yaml:"console_password"`
 	ConsoleWithSecret bool   `yaml:"console_with_secret"`
+	// AdminToken turns on the admin API (/admin/… on the API port: apps
+	// listed, created, changed, rotated and deleted at run time) and the
+	// console's app management, for callers that send it as a bearer
+	// token; at least 16 characters. Empty (the default): both are off.
+	// PUSHD_ADMIN_TOKEN sets it without writing it in the file.
+	AdminToken string `yaml:"admin_token"`
 	// PprofAddr serves Go's /debug/pprof profiles ("" = off).
 	PprofAddr string `yaml:"pprof_addr"`
 	// LogLevel is debug, info, warn or error.
@@ -128,6 +134,12 @@ type App struct {
 	ID     string `yaml:"id"`
 	Key    string `yaml:"key"`
 	Secret string `yaml:"secret"`
+	// PreviousSecret is the secret before the last rotation: API requests
+	// and channel and user authentication signed with it are accepted
+	// until PreviousSecretExpires, as with Secret; webhooks are signed
+	// with Secret only. Both empty: no previous secret.
+	PreviousSecret        string    `yaml:"previous_secret"`
+	PreviousSecretExpires time.Time `yaml:"previous_secret_expires,omitempty"`
 	// Disabled apps refuse connections with 4003 and API calls with 403.
 	Disabled bool `yaml:"disabled"`
 	// DisableClientEvents refuses client- events with 4301.
@@ -135,6 +147,12 @@ type App struct {
 	// AllowedOrigins, when set, are the only WebSocket Origin headers
 	// accepted ("*" allows any); others are refused with 4009.
 	AllowedOrigins []string `yaml:"allowed_origins"`
+	// EncryptionMasterKey is the app's master key for end-to-end
+	// encrypted channels (private-encrypted-), base64 of 32 bytes as the
+	// server SDKs' encryptionMasterKeyBase64. The server never needs it to
+	// relay: with it, the console encrypts what it triggers on such a
+	// channel. Empty: none.
+	EncryptionMasterKey string `yaml:"encryption_master_key"`
 	// WebhookURL receives Pusher-style webhooks.
 	WebhookURL string `yaml:"webhook_url"`
 	// WebhookEvents limits which webhook events are sent (empty: all but
@@ -321,25 +339,24 @@ func (c *Config) Validate() error {
 		return err
 	}
 	keys := map[string]bool{}
+	ids := map[string]string{}   // app id -> key
 	sinks := map[string]string{} // NATS sink subject -> "app/endpoint"
 	for i, a := range c.Apps {
-		if a.Key == "" || a.Secret == "" {
-			return fmt.Errorf("app %d: key and secret are required", i)
+		if a.Key == "" {
+			return fieldErr("key", "app %d: key and secret are required", i)
+		}
+		if a.Secret == "" {
+			return fieldErr("secret", "app %d: key and secret are required", i)
 		}
 		if keys[a.Key] {
-			return fmt.Errorf("app %d: duplicate key %q", i, a.Key)
+			return fieldErr("key", "app %d: duplicate key %q", i, a.Key)
 		}
 		keys[a.Key] = true
-		if a.WebhookNames != "" && a.WebhookNames != CompatPusher && a.WebhookNames != CompatWebman {
-			return fmt.Errorf("app %q: webhook_names must be pusher or webman", a.Key)
+		if other, taken := ids[a.ID]; taken && a.ID != "" {
+			return fieldErr("id", "app %d (%q): duplicate id %q: app %q has it", i, a.Key, a.ID, other)
 		}
-		if a.Compat != "" && a.Compat != CompatPusher && a.Compat != CompatWebman {
-			return fmt.Errorf("app %q: compat must be pusher or webman, got %q", a.Key, a.Compat)
-		}
-		if err := validateWebhookEvents(a); err != nil {
-			return err
-		}
-		if err := validateWebhooks(a); err != nil {
+		ids[a.ID] = a.Key
+		if err := a.Validate(); err != nil {
 			return err
 		}
 		for j, e := range a.Webhooks {
@@ -347,16 +364,13 @@ func (c *Config) Validate() error {
 				continue
 			}
 			if other, taken := sinks[e.NATSSubject]; taken {
-				return fmt.Errorf("app %q: webhooks[%d].nats_subject (%s): %q is already the sink of %s; a sink's subject carries one sequence", a.Key, j, e.Name, e.NATSSubject, other)
+				return fieldErr(fmt.Sprintf("webhooks[%d].nats_subject", j), "app %q: webhooks[%d].nats_subject (%s): %q is already the sink of %s; a sink's subject carries one sequence", a.Key, j, e.Name, e.NATSSubject, other)
 			}
 			sinks[e.NATSSubject] = a.Key + "/" + e.Name
 		}
-		if a.MaxEventBytes < 0 || a.MaxChannelsPerEvent < 0 || a.MaxConnections < 0 {
-			return fmt.Errorf("app %q: limits must not be negative", a.Key)
-		}
-		if err := validateSubjectRoom(a); err != nil {
-			return err
-		}
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < MinAdminToken {
+		return fmt.Errorf("admin_token must be at least %d characters (a random one: openssl rand -hex 32)", MinAdminToken)
 	}
 	n := 0
 	for _, set := range []bool{c.NATS.User != "" || c.NATS.Password != "", c.NATS.Token != "", c.NATS.NKeyFile != "", c.NATS.CredsFile != ""} {

@@ -67,11 +67,12 @@ func appName(a App) string {
 	return strconv.Quote(a.Key)
 }
 
-// fieldErrors are the app's settings that no app may have.
+// fieldErrors are the app's settings that no app may have, each a
+// *FieldError naming the setting.
 func (a App) fieldErrors() []error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{field}, args...)...))
+		errs = append(errs, fieldErr(field, "%s: "+format, append([]any{field}, args...)...))
 	}
 	// The key is a path segment (/app/{key}) and the id one of the API's
 	// (/apps/{id}/…): a character that ends or escapes a segment would

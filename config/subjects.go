@@ -1,7 +1,5 @@
 package config
 
-import "fmt"
-
 // NATS limits what a client may send on one protocol line (max_control_line,
 // 4096 bytes by default, and what every NATS server pushd may meet takes):
 // a subject past it makes the server close the connection for good. Pushd
@@ -29,16 +27,16 @@ func MaxChannelNameLength(appKey string, maxUserIDLength int) int {
 // validateSubjectRoom checks that an app's names always fit NATS subjects.
 func validateSubjectRoom(a App) error {
 	if a.MaxChannelNameLength < 0 || a.MaxUserIDLength < 0 {
-		return fmt.Errorf("app %q: max_channel_name_length and max_user_id_length must not be negative", a.Key)
+		return fieldErr("max_channel_name_length", "app %q: max_channel_name_length and max_user_id_length must not be negative", a.Key)
 	}
 	max := MaxChannelNameLength(a.Key, a.MaxUserIDLength)
 	if a.MaxChannelNameLength <= max {
 		return nil
 	}
 	if max < 1 {
-		return fmt.Errorf("app %q: max_user_id_length %d leaves no room for channel names in NATS's %d-byte subjects; lower it",
+		return fieldErr("max_user_id_length", "app %q: max_user_id_length %d leaves no room for channel names in NATS's %d-byte subjects; lower it",
 			a.Key, a.MaxUserIDLength, natsControlLine)
 	}
-	return fmt.Errorf("app %q: max_channel_name_length %d is over %d, the most that keeps NATS subjects within NATS's %d-byte "+
+	return fieldErr("max_channel_name_length", "app %q: max_channel_name_length %d is over %d, the most that keeps NATS subjects within NATS's %d-byte "+
 		"control line with this app key and max_user_id_length %d", a.Key, a.MaxChannelNameLength, max, natsControlLine, a.MaxUserIDLength)
 }

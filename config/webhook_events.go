@@ -25,9 +25,9 @@ func KnownWebhookEvent(name string) bool { return slices.Contains(webhookEventNa
 // validateWebhookEvents refuses a filter naming an event that does not
 // exist: a typo would otherwise silence that webhook without a word.
 func validateWebhookEvents(a App) error {
-	for _, n := range a.WebhookEvents {
+	for i, n := range a.WebhookEvents {
 		if !KnownWebhookEvent(n) {
-			return fmt.Errorf("app %q: webhook_events: unknown event %q (%s)", a.Key, n, unknownEventHint)
+			return fieldErr(fmt.Sprintf("webhook_events[%d]", i), "app %q: webhook_events: unknown event %q (%s)", a.Key, n, unknownEventHint)
 		}
 	}
 	return nil

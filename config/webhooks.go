@@ -116,7 +116,7 @@ func (w *WebhookTiming) defaults() {
 func (w WebhookTiming) validate() error {
 	between := func(field string, v, lo, hi time.Duration) error {
 		if v != 0 && (v < lo || v > hi) {
-			return fmt.Errorf("%s must be between %s and %s, got %s", field, lo, hi, v)
+			return fieldErr(field, "%s must be between %s and %s, got %s", field, lo, hi, v)
 		}
 		return nil
 	}
@@ -132,7 +132,7 @@ func (w WebhookTiming) validate() error {
 		}
 	}
 	if w.WebhookBatchMax < 0 || w.WebhookBatchMax > MaxWebhookBatchMax {
-		return fmt.Errorf("webhook_batch_max must be between 1 and %d, got %d", MaxWebhookBatchMax, w.WebhookBatchMax)
+		return fieldErr("webhook_batch_max", "webhook_batch_max must be between 1 and %d, got %d", MaxWebhookBatchMax, w.WebhookBatchMax)
 	}
 	base, maxWait := w.WebhookRetryBase, w.WebhookRetryMax
 	if base == 0 {
@@ -142,7 +142,7 @@ func (w WebhookTiming) validate() error {
 		maxWait = DefaultWebhookTiming.WebhookRetryMax
 	}
 	if base > maxWait {
-		return fmt.Errorf("webhook_retry_base (%s) must not exceed webhook_retry_max (%s)", base, maxWait)
+		return fieldErr("webhook_retry_base", "webhook_retry_base (%s) must not exceed webhook_retry_max (%s)", base, maxWait)
 	}
 	return nil
 }
@@ -158,10 +158,10 @@ func reservedHeader(name string) bool {
 }
 
 // validateWebhooks checks an app's webhook endpoints and timing; errors
-// name the setting at fault.
+// name the setting at fault (FieldError).
 func validateWebhooks(a App) error {
 	if err := a.WebhookTiming.validate(); err != nil {
-		return fmt.Errorf("app %q: %w", a.Key, err)
+		return fieldErr(ErrorField(err), "app %q: %w", a.Key, err)
 	}
 	shorthand := 0
 	for _, s := range []struct{ field, url string }{
@@ -172,75 +172,76 @@ func validateWebhooks(a App) error {
 		}
 		shorthand++
 		if err := validateURL(s.url); err != nil {
-			return fmt.Errorf("app %q: %s: %w", a.Key, s.field, err)
+			return fieldErr(s.field, "app %q: %s: %w", a.Key, s.field, err)
 		}
 	}
 	if n := shorthand + len(a.Webhooks); n > MaxWebhookEndpoints {
-		return fmt.Errorf("app %q: webhooks: %d endpoints (with webhook_url, channel_hook and user_hook), at most %d", a.Key, n, MaxWebhookEndpoints)
+		return fieldErr("webhooks", "app %q: webhooks: %d endpoints (with webhook_url, channel_hook and user_hook), at most %d", a.Key, n, MaxWebhookEndpoints)
 	}
 	seen := map[string]bool{}
 	for i, e := range a.Webhooks {
 		field := fmt.Sprintf("webhooks[%d]", i)
-		if err := e.validate(seen); err != nil {
-			return fmt.Errorf("app %q: %s%w", a.Key, field, err)
+		if suffix, err := e.validate(seen); err != nil {
+			return fieldErr(field+suffix, "app %q: %s%w", a.Key, field, err)
 		}
 	}
 	return nil
 }
 
-// validate checks one endpoint; the error starts with the field's suffix
-// (".url: ...") so the caller can prefix "webhooks[i]".
-func (e WebhookEndpoint) validate(seen map[string]bool) error {
+// validate checks one endpoint; it returns the field's suffix (".url") and
+// an error that starts with it (".url (x): ...") so the caller can prefix
+// "webhooks[i]".
+func (e WebhookEndpoint) validate(seen map[string]bool) (string, error) {
 	switch {
 	case e.Name == "":
-		return fmt.Errorf(".name is required")
+		return ".name", fmt.Errorf(".name is required")
 	case !endpointName.MatchString(e.Name):
-		return fmt.Errorf(".name %q: use 1 to 64 of A-Z a-z 0-9 _ -", e.Name)
+		return ".name", fmt.Errorf(".name %q: use 1 to 64 of A-Z a-z 0-9 _ -", e.Name)
 	case e.Name == EndpointWebhookURL || e.Name == EndpointChannelHook || e.Name == EndpointUserHook:
-		return fmt.Errorf(".name %q is the shorthand setting's own name; pick another", e.Name)
+		return ".name", fmt.Errorf(".name %q is the shorthand setting's own name; pick another", e.Name)
 	case seen[e.Name]:
-		return fmt.Errorf(".name %q: used twice", e.Name)
+		return ".name", fmt.Errorf(".name %q: used twice", e.Name)
 	}
 	seen[e.Name] = true
 	switch {
 	case e.URL == "" && e.NATSSubject == "":
-		return fmt.Errorf(" (%s): set url or nats_subject", e.Name)
+		return ".url", fmt.Errorf(" (%s): set url or nats_subject", e.Name)
 	case e.URL != "" && e.NATSSubject != "":
-		return fmt.Errorf(" (%s): set url or nats_subject, not both (make two endpoints to have both)", e.Name)
+		return ".url", fmt.Errorf(" (%s): set url or nats_subject, not both (make two endpoints to have both)", e.Name)
 	case e.URL != "":
 		if err := validateURL(e.URL); err != nil {
-			return fmt.Errorf(".url (%s): %w", e.Name, err)
+			return ".url", fmt.Errorf(".url (%s): %w", e.Name, err)
 		}
 		if e.NATSStream != "" {
-			return fmt.Errorf(".nats_stream (%s): only with nats_subject", e.Name)
+			return ".nats_stream", fmt.Errorf(".nats_stream (%s): only with nats_subject", e.Name)
 		}
 	default:
 		if err := validateSubject(e.NATSSubject); err != nil {
-			return fmt.Errorf(".nats_subject (%s): %w", e.Name, err)
+			return ".nats_subject", fmt.Errorf(".nats_subject (%s): %w", e.Name, err)
 		}
 		if e.NATSStream != "" && !validStreamName(e.NATSStream) {
-			return fmt.Errorf(".nats_stream (%s): %q is not a stream name (no white space, '.', '*', '>', '/' or '\\')", e.Name, e.NATSStream)
+			return ".nats_stream", fmt.Errorf(".nats_stream (%s): %q is not a stream name (no white space, '.', '*', '>', '/' or '\\')", e.Name, e.NATSStream)
 		}
 	}
 	for _, n := range e.Events {
 		if !KnownWebhookEvent(n) {
-			return fmt.Errorf(".events (%s): unknown event %q (%s)", e.Name, n, unknownEventHint)
+			return ".events", fmt.Errorf(".events (%s): unknown event %q (%s)", e.Name, n, unknownEventHint)
 		}
 	}
 	if e.Names != "" && e.Names != CompatPusher && e.Names != CompatWebman {
-		return fmt.Errorf(".names (%s): must be pusher or webman, got %q", e.Name, e.Names)
+		return ".names", fmt.Errorf(".names (%s): must be pusher or webman, got %q", e.Name, e.Names)
 	}
 	for k, v := range e.Headers {
 		switch {
 		case !validHeaderName(k):
-			return fmt.Errorf(".headers (%s): %q is not a header name", e.Name, k)
+			return ".headers", fmt.Errorf(".headers (%s): %q is not a header name", e.Name, k)
 		case reservedHeader(k):
-			return fmt.Errorf(".headers (%s): %q is set by Pushd", e.Name, k)
+			return ".headers", fmt.Errorf(".headers (%s): %q is set by Pushd", e.Name, k)
 		case strings.ContainsAny(v, "\r\n\x00"):
-			return fmt.Errorf(".headers (%s): the value of %q has a line break", e.Name, k)
+			return ".headers", fmt.Errorf(".headers (%s): the value of %q has a line break", e.Name, k)
 		}
 	}
-	return nil
+	return "", nil
 }
 
 // validateURL accepts absolute http and https URLs with a host.

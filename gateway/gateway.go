@@ -190,24 +190,48 @@ func (g *Gateway) Reload(list []config.App) {
 		a := table[c.app().Key]
 		switch {
 		case a == nil:
-			c.fail(protocol.CodeAppNotFound, "application removed from the server's config: check new Push({app_key})")
+			c.fail(protocol.CodeAppNotFound, "application deleted: check new Push({app_key}) against the server's apps")
 		case a.Disabled:
 			c.fail(protocol.CodeAppDisabled, msgAppDisabled)
 		default:
 			c.appPtr.Store(a)
 		}
 	})
+	g.logChanges(old, table)
+}
+
+// manyChanges is how many app changes Reload logs one by one; beyond, one
+// line counts them (a gateway starting with 10,000 apps adds them all).
+const manyChanges = 20
+
+// logChanges logs the apps removed, added and changed by a reload.
+func (g *Gateway) logChanges(old, table map[string]*app) {
+	var removed, added, changed []string
 	for key := range old {
 		if table[key] == nil {
-			g.log.Info("app removed", slog.String("app", key))
+			removed = append(removed, key)
 		}
 	}
 	for key, a := range table {
 		if prev := old[key]; prev == nil {
-			g.log.Info("app added", slog.String("app", key))
+			added = append(added, key)
 		} else if !reflect.DeepEqual(prev.App, a.App) {
-			g.log.Info("app settings changed", slog.String("app", key))
+			changed = append(changed, key)
 		}
+	}
+	if len(removed)+len(added)+len(changed) > manyChanges {
+		g.log.Info("apps changed", slog.Int("added", len(added)), slog.Int("removed", len(removed)),
+			slog.Int("changed", len(changed)), slog.Int("apps", len(table)))
+		return
+	}
+	for _, key := range removed {
+		g.log.Info("app removed", slog.String("app", key))
+	}
+	for _, key := range added {
+		g.log.Info("app added", slog.String("app", key))
+	}
+	for _, key := range changed {
+		g.log.Info("app settings changed", slog.String("app", key))
 	}
 }
 

@@ -1,6 +1,8 @@
 package gateway
 
 import (
+	"time"
+
 	"github.com/pushd/pushd/gateway/protocol"
 )
 
@@ -13,9 +15,11 @@ func (f *frames) signin(c *client, fr protocol.Frame) {
 		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+err.Error()+": data must be {\"auth\", \"user_data\"} from your user auth endpoint")
 		return
 	}
-	want := protocol.UserAuth(c.app().Key, c.app().Secret, c.socketID, d.UserData)
-	if err := protocol.VerifyAuth(d.Auth, want); err != nil {
-		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+authMismatch(d.Auth, c.app().Key, "socket_id::user::user_data"))
+	a := c.app()
+	if err := a.Verify(time.Now(), func(secret string) error {
+		return protocol.VerifyAuth(d.Auth, protocol.UserAuth(a.Key, secret, c.socketID, d.UserData))
+	}); err != nil {
+		c.errorFrame(protocol.CodeUnauthorized, "", "pusher:signin: "+authMismatch(d.Auth, a.Key, "socket_id::user::user_data"))
 		return
 	}
 	id, watchRaw, err := parseUserData(d.UserData)

@@ -96,8 +96,9 @@ func (f *frames) authorise(c *client, d protocol.SubscribeData) (*presence.Membe
 		if kind == protocol.Presence {
 			channelData = d.ChannelData
 		}
-		want := protocol.ChannelAuth(a.Key, a.Secret, c.socketID, ch, channelData)
-		if err := protocol.VerifyAuth(d.Auth, want); err != nil {
+		if err := a.Verify(time.Now(), func(secret string) error {
+			return protocol.VerifyAuth(d.Auth, protocol.ChannelAuth(a.Key, secret, c.socketID, ch, channelData))
+		}); err != nil {
 			a.Metrics.Reject("auth")
 			return nil, &refusal{"AuthError", "invalid auth for " + ch + ": " + authMismatch(d.Auth, a.Key, channelSigned(kind)), 401}
 		}

@@ -133,3 +133,15 @@ func (a *App) Reject(reason string) { a.rejected.WithLabelValues(a.app, reason).
 
 // Since observes the time since t in h, for durations measured in code.
 func Since(h prometheus.Observer, t time.Time) { h.Observe(time.Since(t).Seconds()) }
+
+// ForgetApp removes every series of an app (it was deleted), so apps that
+// come and go do not pile up series; an app created again starts afresh.
+func (m *Metrics) ForgetApp(app string) {
+	l := prometheus.Labels{"app": app}
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
+		m.connections, m.connectionsTotal, m.subscriptions, m.channels, m.eventsIn, m.delivered, m.bytesIn, m.bytesOut,
+		m.clientEvents, m.rejected, m.slowConsumers, m.apiRemote, m.resumes, m.replayed,
+	} {
+		v.DeletePartialMatch(l)
+	}
+}

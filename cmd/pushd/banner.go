@@ -21,6 +21,8 @@ type banner struct {
 	nats        string // "embedded (data in …)" or the external URL
 	natsPort    string // the embedded server's client listener, or ""
 	apps        []bannerApp
+	admin       string // the admin API's URL, or "" when it is off
+	more        int    // apps of the app store besides the configuration's
 }
 
 type bannerApp struct {
@@ -57,6 +59,16 @@ func newBanner(cfg config.Config, generated generatedKey, creds listenCreds, wsA
 	return b
 }
 
+// withStore adds the admin API (when a token turns it on) and the count
+// of the app store's apps to the banner.
+func (b banner) withStore(admin bool, storeApps int) banner {
+	if admin {
+		b.admin = b.api + "/admin/apps"
+	}
+	b.more = max(storeApps-len(b.apps), 0)
+	return b
+}
+
 // websocket is the URL a client of the first app connects to, and a word
 // on the others when there are several.
 func (b banner) websocket() string {
@@ -84,6 +96,12 @@ func (b banner) announce(out io.Writer, log *slog.Logger, format string) {
 			apps = append(apps, map[string]string{"id": a.id, "key": a.key, "secret": a.secret, "websocket": a.websocket})
 		}
 		r.AddAttrs(slog.Any("apps", apps))
+		if b.admin != "" {
+			r.AddAttrs(slog.String("admin_api", b.admin))
+		}
+		if b.more > 0 {
+			r.AddAttrs(slog.Int("more_apps_in_store", b.more))
+		}
 		_ = log.Handler().Handle(context.Background(), r)
 		return
 	}
@@ -91,7 +109,13 @@ func (b banner) announce(out io.Writer, log *slog.Logger, format string) {
 	if b.natsPort != "" {
 		fmt.Fprintf(out, "  nats port  %s\n", b.natsPort)
 	}
+	if b.admin != "" {
+		fmt.Fprintf(out, "  admin api  %s (Authorization: Bearer <admin_token>; pushd apps --help)\n", b.admin)
+	}
 	for _, a := range b.apps {
 		fmt.Fprintf(out, "  app        id=%s key=%s secret=%s\n", a.id, a.key, a.secret)
+	}
+	if b.more > 0 {
+		fmt.Fprintf(out, "  apps       %d more in the app store (pushd apps list)\n", b.more)
 	}
 }

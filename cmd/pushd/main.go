@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pushd/pushd/appstore"
 	"github.com/pushd/pushd/bus"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/gateway"
+	"github.com/pushd/pushd/gateway/admin"
 	"github.com/pushd/pushd/gateway/api"
 	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/gateway/console"
@@ -42,6 +44,9 @@ func main() {
 func run(args []string) (err error) {
 	if len(args) > 0 && args[0] == "webhooks" {
 		return webhooksCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
+	}
+	if len(args) > 0 && args[0] == "apps" {
+		return appsCommand(context.Background(), args[1:], os.Getenv, os.Stdout)
 	}
 	if len(args) > 0 && args[0] == "check-config" {
 		return checkConfigCommand(args[1:], os.Stdout)
@@ -87,7 +92,8 @@ func run(args []string) (err error) {
 		return err
 	}
 	defer b.Close()
-	if err := ensureApps(ctx, b, cfg.Apps); err != nil {
+	store, err := appstore.Open(ctx, b.JetStream(), appstore.Options{Replicas: b.Replicas(), Logger: log})
+	if err != nil {
 		return err
 	}
 	node := gateway.NewNodeID()
@@ -96,13 +102,10 @@ func run(args []string) (err error) {
 		return err
 	}
 	m := metrics.New()
-	table := apps.NewTable(cfg.Apps, m)
+	table := apps.NewTable(nil, m) // filled from the app store below
 	hooks, err := webhook.New(ctx, b.Jobs(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
 		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
 	if err != nil {
-		return err
-	}
-	if err := hooks.EnsureSinks(ctx, cfg.Apps); err != nil {
 		return err
 	}
 	observe(m, b, tracker, hooks)
@@ -118,6 +121,25 @@ func run(args []string) (err error) {
 	apiSrv, err := api.New(api.Deps{Node: node, Apps: table, Broker: b, Presence: tracker, DeadLetters: hooks.Dead(), WebhookState: hooks, Draining: gw.Draining,
 		AuthFailuresPerSec: cfg.APIAuthFailuresPerSec, Metrics: m, Logger: log})
 	if err != nil {
+		return err
+	}
+	// The apps: the store's watcher fills the table, then the file (and
+	// the flags) seed the store; the gateway serves once it has both.
+	live := newAppSync(runCtx, b, hooks, gw, table, log)
+	if err := live.declareFile(cfg.Apps); err != nil {
+		return err
+	}
+	go func() {
+		if err := store.Run(runCtx, live.apply); err != nil {
+			log.Error("app store watcher stopped", slog.Any("err", err))
+		}
+	}()
+	select {
+	case <-store.Ready():
+	case <-ctx.Done():
+		return nil
+	}
+	if err := seed(ctx, store, cfg.Apps, generated, log); err != nil {
 		return err
 	}
 	hooksDone := make(chan struct{})
@@ -156,6 +178,8 @@ func run(args []string) (err error) {
 	}
 	mux := http.NewServeMux()
 	apiSrv.Register(mux)
+	admin.New(admin.Deps{Store: store, Token: cfg.AdminToken, Prepare: func(ctx context.Context, a config.App) error { return declareApp(ctx, b, hooks, a) },
+		Retire: b.DeleteApp, RefuseAuth: apiSrv.RefuseAuth, Logger: log}).Register(mux)
 	console.New(console.Deps{Node: node, Apps: table, Local: gw, Presence: tracker, Broker: b, Trigger: apiSrv.Trigger,
 		Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret}).Register(mux)
 	api := &http.Server{Handler: apiSrv.Handler(mux, staticFiles()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -172,7 +196,8 @@ func run(args []string) (err error) {
 	if cfg.PprofAddr != "" {
 		go servePprof(ctx, cfg.PprofAddr, log)
 	}
-	newBanner(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil).announce(os.Stdout, log, cfg.LogFormat)
+	bn := newBanner(cfg, generated, creds, wsLn.Addr().String(), apiLn.Addr().String(), tlsCerts != nil)
+	bn.withStore(cfg.AdminToken != "", len(store.List())).announce(os.Stdout, log, cfg.LogFormat)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -188,7 +213,7 @@ func run(args []string) (err error) {
 			}
 			done = true
 		case <-hup:
-			reload(ctx, args, log, b, gw, hooks, tlsCerts)
+			reload(ctx, args, log, store, live, tlsCerts)
 		}
 	}
 	stop()
@@ -226,34 +251,47 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) {
 	}
 }
 
-func ensureApps(ctx context.Context, b *bus.Bus, list []config.App) error {
-	for _, a := range list {
-		if err := b.EnsureApp(ctx, bus.AppStream{Key: a.Key, MaxAge: a.HistoryMaxAge, MaxBytes: a.HistoryMaxBytes}); err != nil {
+// seed writes the configuration's apps into the app store (the file wins
+// for the apps it names) and waits until this gateway serves them. A
+// gateway that runs on its generated app (no file, no --app-key) deletes
+// no other app.
+func seed(ctx context.Context, store *appstore.Store, list []config.App, generated generatedKey, log *slog.Logger) error {
+	res, err := store.Seed(ctx, list, generated.key == "")
+	if err != nil {
+		return fmt.Errorf("seed the app store from the configuration: %w", err)
+	}
+	if res.Revision > 0 {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := store.Wait(wctx, res.Revision); err != nil {
 			return err
 		}
 	}
+	log.Info("app store seeded from the configuration", slog.Int("created", res.Created), slog.Int("updated", res.Updated),
+		slog.Int("deleted", res.Deleted), slog.Int("unchanged", res.Same), slog.Int("apps", len(store.List())))
 	return nil
 }
 
-// reload re-reads the configuration (SIGHUP): apps and their limits change
-// without dropping connections, and the TLS certificate is re-read.
-// Listener addresses and NATS settings need a restart.
-func reload(ctx context.Context, args []string, log *slog.Logger, b *bus.Bus, gw *gateway.Gateway, hooks *webhook.Dispatcher, tlsCerts *certs) {
+// reload re-reads the configuration (SIGHUP) and seeds the app store from
+// it again: the file's apps are written as it has them, and apps it no
+// longer names are deleted; every gateway applies the change without
+// dropping connections. The TLS certificate is re-read. Listener addresses
+// and NATS settings need a restart.
+func reload(ctx context.Context, args []string, log *slog.Logger, store *appstore.Store, live *appSync, tlsCerts *certs) {
 	if tlsCerts != nil {
 		tlsCerts.reload("SIGHUP")
 	}
-	cfg, _, err := loadConfig(args, os.Getenv)
+	cfg, generated, err := loadConfig(args, os.Getenv)
 	if err == nil {
-		err = ensureApps(ctx, b, cfg.Apps)
+		err = live.declareFile(cfg.Apps)
 	}
 	if err == nil {
-		err = hooks.EnsureSinks(ctx, cfg.Apps)
+		err = seed(ctx, store, cfg.Apps, generated, log)
 	}
 	if err != nil {
 		log.Error("config reload failed, keeping the running configuration", slog.Any("err", err))
 		return
 	}
-	gw.Reload(cfg.Apps)
 	log.Info("configuration reloaded", slog.Int("apps", len(cfg.Apps)))
 }
 

@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/internal/every"
 )
 
@@ -28,9 +30,14 @@ func (s *Server) Run(ctx context.Context) {
 }
 
 // reportQuota tells the other gateways what this node let through since the
-// last report: "{node} {count}" on the app's quota control subject.
+// last report: "{node} {count}" on the app's quota control subject. It
+// visits only the apps that had requests (unreported), not every app.
 func (s *Server) reportQuota() {
-	for key, a := range s.apps.All() {
+	for _, key := range s.unreported.take() {
+		a := s.apps.Get(key)
+		if a == nil {
+			continue // deleted meanwhile
+		}
 		n := a.APIUnreported.Swap(0)
 		if n == 0 {
 			continue
@@ -38,9 +45,41 @@ func (s *Server) reportQuota() {
 		msg := s.node + " " + strconv.FormatInt(n, 10)
 		if err := s.broker.PublishControl(key, bus.ControlQuota, []byte(msg)); err != nil {
 			a.APIUnreported.Add(n) // told next time
+			s.unreported.add(key)
 			s.log.Debug("api quota report", slog.String("app", key), slog.Any("err", err))
 		}
 	}
+}
+
+// countRequest records a request let through on the app's quota, to be
+// reported to the other gateways.
+func (s *Server) countRequest(a *apps.App) {
+	if a.APIUnreported.Add(1) == 1 {
+		s.unreported.add(a.Key) // the first since the last report
+	}
+}
+
+// unreportedApps are the keys of the apps with requests not yet reported.
+// An app is added when its count leaves 0 and taken by the next report,
+// which sets the count back to 0, so a report costs the apps that had
+// requests, however many apps there are.
+type unreportedApps struct {
+	mu   sync.Mutex
+	keys []string
+}
+
+func (u *unreportedApps) add(key string) {
+	u.mu.Lock()
+	u.keys = append(u.keys, key)
+	u.mu.Unlock()
+}
+
+func (u *unreportedApps) take() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	keys := u.keys
+	u.keys = nil
+	return keys
 }
 
 // quotaReported charges another gateway's requests to the app's bucket.

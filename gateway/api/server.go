@@ -80,6 +80,9 @@ type Server struct {
 	log       *slog.Logger
 	authFails *authFailures
 	refusals  *loglimit.Limiter // refused calls logged per address
+	// unreported are the apps whose API requests the next quota report
+	// tells the other gateways of.
+	unreported unreportedApps
 }
 
 // New builds the API and subscribes to the other gateways' quota reports.

@@ -41,6 +41,10 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 		addr := remoteHost(r)
 		q := r.URL.Query()
 		a := s.apps.Get(q.Get("auth_key"))
+		if a == nil && s.apps.Deleted(q.Get("auth_key")) {
+			writeError(w, http.StatusNotFound, "application deleted: no app has this auth_key any more")
+			return
+		}
 		if a == nil {
 			s.refuseAuth(w, addr, now, "unknown or missing auth_key")
 			return
@@ -56,7 +60,9 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "read body: "+err.Error())
 			return
 		}
-		if err := protocol.VerifyRequest(a.Secret, r.Method, rawPath(r), q, body, now, signatureWindow); err != nil {
+		if err := a.Verify(now, func(secret string) error {
+			return protocol.VerifyRequest(secret, r.Method, rawPath(r), q, body, now, signatureWindow)
+		}); err != nil {
 			s.refuseAuth(w, addr, now, err.Error())
 			return
 		}
@@ -70,7 +76,7 @@ func (s *Server) signed(method string, f handlerFunc) http.HandlerFunc {
 				writeError(w, http.StatusTooManyRequests, "too many API requests for this app, retry later")
 				return
 			}
-			a.APIUnreported.Add(1)
+			s.countRequest(a)
 		}
 		// webman/push's Api always calls /apps/1024/: in webman mode the
 		// app is the auth_key's, whatever the id.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/pushd/pushd/config"
 	"github.com/pushd/pushd/internal/ratelimit"
 	"github.com/pushd/pushd/metrics"
@@ -37,11 +38,20 @@ type Runtime struct {
 }
 
 // Table finds apps by key; a reload swaps the whole map at once, so a
-// reader sees either the old apps or the new ones.
+// reader sees either the old apps or the new ones. It is the in-memory view
+// every door reads: built from the configuration, or from the app store's
+// watcher on every change. A lookup is one map read behind an atomic
+// pointer, however many apps there are, and allocates nothing.
 type Table struct {
 	p       atomic.Pointer[map[string]*App]
 	metrics *metrics.Metrics
+	deleted *lru.Cache[string, struct{}] // keys of apps deleted lately
 }
+
+// deletedKeys is how many keys of deleted apps a table remembers, so that
+// the API answers 404 rather than 401 for them; the oldest are forgotten
+// first.
+const deletedKeys = 10000
 
 // NewTable builds the table of list; m receives the apps' metrics (nil:
 // unregistered series).
@@ -49,13 +59,32 @@ func NewTable(list []config.App, m *metrics.Metrics) *Table {
 	if m == nil {
 		m = metrics.New()
 	}
-	t := &Table{metrics: m}
+	deleted, err := lru.New[string, struct{}](deletedKeys)
+	if err != nil {
+		panic(err) // only for a size ≤ 0
+	}
+	t := &Table{metrics: m, deleted: deleted}
 	t.Replace(list)
 	return t
 }
 
 // Get returns the app with a key, or nil.
 func (t *Table) Get(key string) *App { return (*t.p.Load())[key] }
+
+// Deleted reports whether key was the key of an app deleted lately (one the
+// table held, or one the app store told of with MarkDeleted).
+func (t *Table) Deleted(key string) bool { return t.deleted.Contains(key) }
+
+// MarkDeleted records the keys of deleted apps that the table has not
+// held (an app store's delete markers).
+func (t *Table) MarkDeleted(keys []string) {
+	m := *t.p.Load()
+	for _, k := range keys {
+		if m[k] == nil {
+			t.deleted.Add(k, struct{}{})
+		}
+	}
+}
 
 // Config returns the settings of the app with a key.
 func (t *Table) Config(key string) (config.App, bool) {
@@ -95,7 +124,14 @@ func (t *Table) Replace(list []config.App) (old map[string]*App) {
 			rt.Metrics = t.metrics.ForApp(a.Key)
 		}
 		m[a.Key] = &App{App: a, Runtime: rt}
+		t.deleted.Remove(a.Key)
 	}
 	t.p.Store(&m)
+	for key := range old {
+		if m[key] == nil {
+			t.deleted.Add(key, struct{}{})
+			t.metrics.ForgetApp(key)
+		}
+	}
 	return old
 }

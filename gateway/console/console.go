@@ -11,6 +11,7 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -64,6 +65,9 @@ type Deps struct {
 	WithSecret bool
 }
 
+// errBadLogin is a console login that matches no secret of the app.
+var errBadLogin = errors.New("console login does not match")
+
 // Console serves the console's page and its JSON endpoints.
 type Console struct{ d Deps }
 
@@ -97,8 +101,12 @@ func (c *Console) auth(f func(http.ResponseWriter, *http.Request, []string)) htt
 		var keys []string
 		if ok && c.d.Password != "" && subtle.ConstantTimeCompare([]byte(pass), []byte(c.d.Password)) == 1 {
 			keys = c.d.Apps.Keys()
-		} else if a := c.d.Apps.Get(user); ok && c.d.WithSecret && a != nil &&
-			subtle.ConstantTimeCompare([]byte(pass), []byte(a.Secret)) == 1 {
+		} else if a := c.d.Apps.Get(user); ok && c.d.WithSecret && a != nil && a.Verify(time.Now(), func(secret string) error {
+			if subtle.ConstantTimeCompare([]byte(pass), []byte(secret)) != 1 {
+				return errBadLogin
+			}
+			return nil
+		}) == nil {
 			keys = []string{a.Key}
 		}
 		if len(keys) == 0 {
@@ -222,6 +230,10 @@ func (c *Console) trigger(w http.ResponseWriter, r *http.Request, a *apps.App) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(a.MaxEventBytes)+4096))
 	if err != nil {
 		api.WriteError(w, http.StatusRequestEntityTooLarge, "request body is larger than the app allows")
+		return
+	}
+	if body, err = sealForEncrypted(a, body); err != nil {
+		api.WriteErr(w, err)
 		return
 	}
 	if err := c.d.Trigger(r.Context(), a, body); err != nil {
