@@ -365,10 +365,10 @@ func (t *Tracker) emit(out []transition) {
 	}
 }
 
-// Join records a presence member for one of this node's sockets. The key is
-// written in the background (writer.go): Join returns at once, and the
-// cluster sees the member when the write lands.
-func (t *Tracker) Join(_ context.Context, app, channel, socket string, m Member) error {
+// Join records a presence member for one of this node's sockets and
+// returns once its key is written, after any earlier write of the key
+// (writer.go).
+func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Member) error {
 	key := memberKey(bus.EncodeToken(app), bus.EncodeToken(channel), t.node, bus.EncodeToken(socket))
 	if err := bus.CheckKey(t.opts.Bucket, key); err != nil {
 		return fmt.Errorf("join: %w", err)
@@ -380,7 +380,15 @@ func (t *Tracker) Join(_ context.Context, app, channel, socket string, m Member)
 	t.ownMu.Lock()
 	t.members[key] = val
 	t.ownMu.Unlock()
-	t.writer.write(memberOp{key: key, val: val})
+	if err := t.writer.writeWait(ctx, memberOp{key: key, val: val}); err != nil {
+		// The subscription is refused: the refresh must not write the key
+		// later, and a write that lands after all is deleted.
+		t.ownMu.Lock()
+		delete(t.members, key)
+		t.ownMu.Unlock()
+		t.writer.write(memberOp{key: key})
+		return fmt.Errorf("join %s: %w", channel, err)
+	}
 	return nil
 }
 

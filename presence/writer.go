@@ -2,6 +2,7 @@ package presence
 
 import (
 	"context"
+	"errors"
 	"hash/maphash"
 	"log/slog"
 	"sync/atomic"
@@ -11,12 +12,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Member keys are written off the subscriber's path: Join and Leave record
-// the change in the node's own keys and hand the write to a writer, which
-// publishes it and waits for its ack in the background. A subscriber gets
-// subscription_succeeded without a KV round trip (issue 20: it was most of
-// a presence join's latency), and the cluster learns of the member when the
-// write lands, as before, through the watchers.
+// Member keys are written by a writer that keeps each key's writes in
+// order. A Join waits for its write (a member whose subscription_succeeded
+// went out is in the bucket, so the next subscriber's member list has it);
+// a Leave does not: it returns at once, and the delete lands after any
+// write of the key still queued.
 //
 // Writes of one key stay in order (a key always goes to the same shard, and
 // a shard publishes in order on one connection), so a quick leave never
@@ -30,10 +30,12 @@ const (
 	writerBatch  = 256  // writes published at once before their acks are awaited
 )
 
-// memberOp is one write of a member key; val nil deletes it.
+// memberOp is one write of a member key; val nil deletes it. done, when
+// set, receives the write's outcome.
 type memberOp struct {
-	key string
-	val []byte
+	key  string
+	val  []byte
+	done chan error
 }
 
 // writer owns the background writes of member keys.
@@ -66,8 +68,26 @@ func (w *writer) write(op memberOp) {
 	}
 }
 
-// run drives the shards until ctx ends; what is queued then gets one last
-// attempt, bounded by flushTimeout.
+// writeWait queues op, waiting for room, and returns once it was written
+// (or failed), or when ctx ends.
+func (w *writer) writeWait(ctx context.Context, op memberOp) error {
+	op.done = make(chan error, 1)
+	w.pending.Add(1)
+	select {
+	case w.shards[maphash.String(w.seed, op.key)%writerShards] <- op:
+	case <-ctx.Done():
+		w.pending.Add(-1)
+		return ctx.Err()
+	}
+	select {
+	case err := <-op.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// run drives the shards until ctx ends.
 func (w *writer) run(ctx context.Context) {
 	for i := range w.shards {
 		go w.shard(ctx, w.shards[i])
@@ -97,10 +117,15 @@ func (w *writer) shard(ctx context.Context, in chan memberOp) {
 	}
 }
 
-// publish writes a batch in order and waits for the acks (bounded).
+// publish writes a batch in order and waits for the acks (bounded),
+// telling each op that waits its outcome.
 func (w *writer) publish(ctx context.Context, batch []memberOp) {
 	prefix := "$KV." + w.t.bucket().Bucket() + "."
-	futures := make([]jetstream.PubAckFuture, 0, len(batch))
+	type sent struct {
+		op memberOp
+		f  jetstream.PubAckFuture
+	}
+	inflight := make([]sent, 0, len(batch))
 	for _, op := range batch {
 		msg := &nats.Msg{Subject: prefix + op.key, Data: op.val}
 		if op.val == nil {
@@ -108,23 +133,39 @@ func (w *writer) publish(ctx context.Context, batch []memberOp) {
 		}
 		f, err := w.t.js.PublishMsgAsync(msg)
 		if err != nil {
-			w.t.log.Debug("presence write", slog.String("key", op.key), slog.Any("err", err))
+			w.done(op, err)
 			continue
 		}
-		futures = append(futures, f)
+		inflight = append(inflight, sent{op, f})
 	}
 	timeout := time.NewTimer(flushTimeout)
 	defer timeout.Stop()
-	for _, f := range futures {
+	for _, s := range inflight {
 		select {
-		case <-f.Ok():
-		case err := <-f.Err():
-			w.t.log.Debug("presence write", slog.String("subject", f.Msg().Subject), slog.Any("err", err))
+		case <-s.f.Ok():
+			w.done(s.op, nil)
+		case err := <-s.f.Err():
+			w.done(s.op, err)
 		case <-timeout.C:
-			return
+			w.done(s.op, errWriteTimeout)
 		case <-ctx.Done():
-			return
+			w.done(s.op, ctx.Err())
 		}
+	}
+}
+
+// errWriteTimeout is a member write whose ack did not come in time.
+var errWriteTimeout = errors.New("presence write: no ack in time")
+
+// done reports an op's outcome to whoever waits for it; a failure nobody
+// waits for is healed by the refresh (puts) or the TTL (deletes).
+func (w *writer) done(op memberOp, err error) {
+	if op.done != nil {
+		op.done <- err
+		return
+	}
+	if err != nil {
+		w.t.log.Debug("presence write", slog.String("key", op.key), slog.Any("err", err))
 	}
 }
 
