@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/gateway"
 	"github.com/pushd/pushd/gateway/api"
 	"github.com/pushd/pushd/gateway/apps"
 	"github.com/pushd/pushd/gateway/protocol"
@@ -41,7 +42,7 @@ type Socket struct {
 // the implementation.
 type Local interface {
 	// EachSocket calls f for each of an app's connections on this node.
-	EachSocket(app string, f func(socketID, userID string, channels []string))
+	EachSocket(app string, f func(gateway.Socket))
 }
 
 // Deps are what the console is built on.
@@ -142,10 +143,10 @@ func (c *Console) stats(w http.ResponseWriter, r *http.Request, a *apps.App) {
 	const maxSockets = 200
 	var sockets []Socket
 	total := 0
-	c.d.Local.EachSocket(a.Key, func(id, user string, chans []string) {
+	c.d.Local.EachSocket(a.Key, func(s gateway.Socket) {
 		total++
 		if len(sockets) < maxSockets {
-			sockets = append(sockets, Socket{SocketID: id, UserID: user, Channels: chans})
+			sockets = append(sockets, Socket{SocketID: s.ID, UserID: s.UserID, Channels: s.Channels})
 		}
 	})
 	sort.Slice(sockets, func(i, j int) bool { return sockets[i].SocketID < sockets[j].SocketID })
