@@ -43,8 +43,8 @@ func (f *feed) connected(c *client) {
 		UserAgent: c.userAgent(), TimeMS: c.opened / int64(time.Millisecond)})
 }
 
-// disconnected tells them of the end of c, with its close code when the
-// close frame gave one.
+// disconnected tells them of the end of c, with the close code of whoever
+// closed it.
 func (f *feed) disconnected(c *client, err error) {
 	a := c.app()
 	if !a.Watched() {
@@ -53,11 +53,16 @@ func (f *feed) disconnected(c *client, err error) {
 	e := feedEntry{Type: "disconnected", SocketID: c.socketID, Node: f.node, Remote: c.remote(), UserID: c.user(),
 		ConnectedFor: time.Since(time.Unix(0, c.opened)).Round(time.Millisecond).String(), TimeMS: time.Now().UnixMilli()}
 	var closed *gws.CloseError
+	var status interface{ Uint16() uint16 } // the code of a close the server sent
 	switch {
 	case errors.As(err, &closed):
 		e.Code, e.Reason = int(closed.Code), truncate(string(closed.Reason), 200)
+	case errors.As(err, &status):
+		e.Code, e.Reason = int(status.Uint16()), "closed by the server"
 	case err != nil:
 		e.Reason = truncate(err.Error(), 200)
+	default:
+		e.Reason = "connection lost"
 	}
 	f.send(a.Key, e)
 }
