@@ -139,3 +139,48 @@ func TestConsoleCluster(t *testing.T) {
 		t.Fatalf("disconnect entry %v: want node beta, code 4009", e)
 	}
 }
+
+// TestConsoleAppLogin: with console_with_secret, an app's key and secret
+// log in to that app only, and its graphs leave out the server's figures
+// (other apps' API traffic and webhooks); a wrong secret is refused.
+func TestConsoleAppLogin(t *testing.T) {
+	s := startPushd(t, "console_with_secret: true\n")
+	call := func(user, pass, path string, v any) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, s.APIURL()+path, nil)
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if v != nil && resp.StatusCode == http.StatusOK {
+			if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return resp.StatusCode
+	}
+	var apps struct {
+		Apps     []string
+		Operator bool
+	}
+	if st := call("app-key", "app-secret", "/console/api/apps", &apps); st != http.StatusOK || len(apps.Apps) != 1 || apps.Apps[0] != "app-key" || apps.Operator {
+		t.Fatalf("app login: %d %+v, want app-key only, not an operator", st, apps)
+	}
+	if st := call("app-key", "wrong", "/console/api/apps", nil); st != http.StatusUnauthorized {
+		t.Fatalf("wrong secret: %d, want 401", st)
+	}
+	if st := call("app-key", "app-secret", "/console/api/stats?app=noid-key", nil); st != http.StatusNotFound {
+		t.Fatalf("another app's figures: %d, want 404", st)
+	}
+	var series map[string]json.RawMessage
+	if st := call("app-key", "app-secret", "/console/api/series?app=app-key", &series); st != http.StatusOK || series["connections"] == nil {
+		t.Fatalf("the app's graphs: %d %v", st, series)
+	}
+	for _, k := range []string{"api_requests", "api_errors", "webhook_queue", "webhooks_sent", "webhook_failures"} {
+		if series[k] != nil {
+			t.Errorf("an app's login sees the server's %s", k)
+		}
+	}
+}
