@@ -183,4 +183,19 @@ func TestConsoleAppLogin(t *testing.T) {
 			t.Errorf("an app's login sees the server's %s", k)
 		}
 	}
+	// The nodes are named, without their connections of every app (the
+	// node reports within the first seconds).
+	waitFor(t, "the node in the app's graphs", func() bool {
+		var s struct {
+			Nodes []map[string]any
+		}
+		call("app-key", "app-secret", "/console/api/series?app=app-key", &s)
+		if len(s.Nodes) == 1 {
+			if _, shown := s.Nodes[0]["connections"]; shown {
+				t.Fatalf("an app's login sees the node's connections: %v", s.Nodes[0])
+			}
+			return true
+		}
+		return false
+	})
 }

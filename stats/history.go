@@ -36,7 +36,7 @@ type Node struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 	// Connections are its open sockets (all apps) in its last sample.
-	Connections float64 `json:"connections"`
+	Connections float64 `json:"connections,omitempty"`
 	// Seen is the second of its last sample.
 	Seen int64 `json:"seen"`
 }

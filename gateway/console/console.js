@@ -216,7 +216,7 @@
       var tb = $('nodes'); tb.innerHTML = '';
       (s.nodes || []).forEach(function (n) {
         var tr = document.createElement('tr');
-        cell(tr, n.name); cell(tr, n.id); cell(tr, n.connections, 'num'); cell(tr, ago(n.seen * 1000));
+        cell(tr, n.name); cell(tr, n.id); cell(tr, n.connections == null ? (state.operator ? 0 : '') : n.connections, 'num'); cell(tr, ago(n.seen * 1000));
         tb.appendChild(tr);
       });
     }).catch(loggedOutOr);

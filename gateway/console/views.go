@@ -101,11 +101,18 @@ func (c *Console) stats(w http.ResponseWriter, r *http.Request, a *apps.App, _ l
 }
 
 // series gives the graphs' data: the app's figures over the cluster, and
-// the server's own (API, webhooks) to an operator.
+// the server's own (API, webhooks, each node's connections) to an
+// operator.
 func (c *Console) series(w http.ResponseWriter, r *http.Request, a *apps.App, l login) {
 	if c.d.Stats == nil {
 		api.WriteError(w, http.StatusServiceUnavailable, "no figures on this node")
 		return
 	}
-	api.WriteJSON(w, http.StatusOK, c.d.Stats.Series(a.Key, l.operator))
+	s := c.d.Stats.Series(a.Key, l.operator)
+	if !l.operator {
+		for i := range s.Nodes {
+			s.Nodes[i].Connections = 0 // every app's: not for one app's login
+		}
+	}
+	api.WriteJSON(w, http.StatusOK, s)
 }
