@@ -663,6 +663,30 @@ func (b *Bus) PublishControl(app, kind string, data []byte) error {
 	return b.nc.Flush()
 }
 
+// Notify sends a control message of kind for an app to every node without
+// waiting for the server: for messages that may be lost (figures, feed
+// entries) and are sent from paths that must not wait.
+func (b *Bus) Notify(app, kind string, data []byte) error {
+	if err := b.nc.Publish(controlSubject(EncodeToken(app), kind), data); err != nil {
+		return fmt.Errorf("control %s: %w", kind, err)
+	}
+	return nil
+}
+
+// TapControl calls f for every control message of kind for one app until
+// the returned function is called (the console's feed of an app).
+func (b *Bus) TapControl(app, kind string, f func(data []byte)) (func(), error) {
+	sub, err := b.nc.Subscribe(controlSubject(EncodeToken(app), kind), func(m *nats.Msg) { f(m.Data) })
+	if err != nil {
+		return nil, fmt.Errorf("tap control %s of %s: %w", kind, app, err)
+	}
+	if err := b.nc.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("tap control %s of %s: flush: %w", kind, app, err)
+	}
+	return func() { _ = sub.Unsubscribe() }, nil
+}
+
 // SubscribeControl calls f for every control message of kind, of any app.
 func (b *Bus) SubscribeControl(kind string, f func(app string, data []byte)) error {
 	_, err := b.nc.Subscribe(controlSubject("*", kind), func(m *nats.Msg) {

@@ -168,3 +168,54 @@ func TestControl(t *testing.T) {
 		t.Fatal("no control message")
 	}
 }
+
+// TestNotifyAndTapControl: a message sent with Notify reaches a tap of its
+// app and kind, and a tap of another app does not see it; after stop, the
+// tap sees nothing more.
+func TestNotifyAndTapControl(t *testing.T) {
+	b, _ := openTest(t)
+	got := make(chan string, 4)
+	stop, err := b.TapControl("k.e y", ControlFeed, func(data []byte) { got <- string(data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := b.TapControl("other", ControlFeed, func(data []byte) { got <- "other saw " + string(data) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other()
+	if err := b.Notify("k.e y", ControlFeed, []byte(`{"type":"connected"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s != `{"type":"connected"}` {
+			t.Fatalf("tap: got %q", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no feed message")
+	}
+	stop()
+	if err := b.Notify("k.e y", ControlFeed, []byte("after stop")); err != nil {
+		t.Fatal(err)
+	}
+	// A round trip through the server orders what follows after the
+	// message: a control message to an app nobody taps comes back first.
+	done := make(chan struct{})
+	if err := b.SubscribeControl(ControlWatch, func(string, []byte) { close(done) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishControl("k.e y", ControlWatch, nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no watch message")
+	}
+	select {
+	case s := <-got:
+		t.Fatalf("after stop the tap saw %q", s)
+	default:
+	}
+}

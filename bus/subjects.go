@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Subject scheme (every user-supplied part goes through EncodeToken):
@@ -31,7 +32,25 @@ const (
 	// the watchlist of the user's signed-in connections
 	// (PUT /apps/{id}/users/{user}/watchlist).
 	ControlWatchlist = "watchlist"
+	// ControlStats carries one node's figures of the last second
+	// (stats.Sample, JSON), sent by every node once a second under the
+	// app "" for the console's graphs.
+	ControlStats = "stats"
+	// ControlWatch says that a console watches the app's feed: for the
+	// next WatchFor, gateways send its feed entries (ControlFeed).
+	ControlWatch = "watch"
+	// ControlFeed carries one entry of the app's feed for the consoles
+	// watching it, a JSON object with a "type": a connection opened or
+	// closed on some gateway, a webhook batch sent.
+	ControlFeed = "feed"
+	// ControlDisconnect carries a socket id that the gateway holding it
+	// closes (the console's disconnect button).
+	ControlDisconnect = "disconnect"
 )
+
+// WatchFor is how long a ControlWatch keeps gateways sending an app's feed;
+// a console repeats it well within that while it watches.
+const WatchFor = 15 * time.Second
 
 // WatchlistControl is the JSON of a ControlWatchlist message.
 type WatchlistControl struct {

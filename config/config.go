@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -44,6 +45,10 @@ type Config struct {
 	// unless ConsoleWithSecret lets each app's key and secret log in.
 	ConsolePassword   string `yaml:"console_password"`
 	ConsoleWithSecret bool   `yaml:"console_with_secret"`
+	// NodeName is this node's readable name in the console (its graphs,
+	// its connections, the event stream); default the host name. It is
+	// only shown: socket ids keep the node's random id.
+	NodeName string `yaml:"node_name"`
 	// AdminToken turns on the admin API (/admin/… on the API port: apps
 	// listed, created, changed, rotated and deleted at run time) and the
 	// console's app management, for callers that send it as a bearer
@@ -279,6 +284,9 @@ func (c *Config) Defaults() {
 	if c.LogFormat == "" {
 		c.LogFormat = "text"
 	}
+	if c.NodeName == "" {
+		c.NodeName = hostName()
+	}
 	if c.PongTimeout == 0 {
 		c.PongTimeout = 30 * time.Second
 	}
@@ -403,6 +411,32 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("resume_window_linger %s is over 10m: a node would receive the events of channels nobody there reads", c.ResumeWindowLinger)
 	}
 	return c.validateNATSListen()
+}
+
+// MaxNodeName is the longest node_name.
+const MaxNodeName = 64
+
+// hostName is the default node_name: the host name, or "pushd" when the
+// system has none to give.
+func hostName() string {
+	if h, err := os.Hostname(); err == nil && h != "" && checkNodeName(h) == nil {
+		return h
+	}
+	return "pushd"
+}
+
+// checkNodeName refuses a node name that is too long or has control
+// characters (it is shown in pages and logs as it is).
+func checkNodeName(n string) error {
+	if len(n) > MaxNodeName {
+		return fmt.Errorf("is %d bytes, at most %d", len(n), MaxNodeName)
+	}
+	for _, r := range n {
+		if r < ' ' || r == 0x7f || r == utf8.RuneError {
+			return fmt.Errorf("%q has a control character or invalid UTF-8", n)
+		}
+	}
+	return nil
 }
 
 // WindowBytes is the resume window's memory (0: none).

@@ -173,6 +173,10 @@ func TestDefaults(t *testing.T) {
 		}
 	}
 
+	if h, err := os.Hostname(); err == nil && c.NodeName != h {
+		t.Errorf("Defaults node_name: got %q, want the host name %q", c.NodeName, h)
+	}
+
 	wantDefault := Limits{
 		ActivityTimeout:      120,
 		MaxConnections:       0, // unlimited

@@ -37,6 +37,9 @@ func (c *Config) validateFields() error {
 			bad(a.field, "%v", err)
 		}
 	}
+	if err := checkNodeName(c.NodeName); err != nil {
+		bad("node_name", "%v", err)
+	}
 	if err := checkNATSURLs(c.NATSURL); err != nil {
 		bad("nats_url", "%v", err)
 	}

@@ -15,7 +15,7 @@ func TestInvalidValuesRefused(t *testing.T) {
 		name, yaml string
 		want       []string // parts of the error, "" = valid
 	}{
-		{"valid", "log_level: debug\nlog_format: json\nws_addr: 0.0.0.0:3131\napi_addr: :3232\nnats_url: nats://a:4222,tls://b:4222\n" + apps, nil},
+		{"valid", "log_level: debug\nlog_format: json\nws_addr: 0.0.0.0:3131\napi_addr: :3232\nnats_url: nats://a:4222,tls://b:4222\nnode_name: eu-west gateway 1\n" + apps, nil},
 		{"log_level", "log_level: verbose\n", []string{`log_level: "verbose" is not debug, info, warn or error`}},
 		{"log_format", "log_format: xml\n", []string{`log_format: "xml" is not text or json`}},
 		{"unknown webhook event", apps + "    webhook_events: [channel_ocupied]\n", []string{`webhook_events: unknown event "channel_ocupied"`}},
@@ -31,6 +31,8 @@ func TestInvalidValuesRefused(t *testing.T) {
 		{"nats_url hides its password", "nats_url: \"http://u:hunter22@n:4222\"\n", []string{"nats_url"}},
 		{"origin with a slash", apps + "    allowed_origins: [\"https://good.example/\"]\n", []string{"allowed_origins[0]", "no path, query or trailing slash"}},
 		{"origin without a scheme", apps + "    allowed_origins: [good.example]\n", []string{"allowed_origins[0]", "is not an origin"}},
+		{"node name with a newline", "node_name: \"a\\nb\"\n", []string{"node_name", "control character"}},
+		{"node name too long", "node_name: " + strings.Repeat("n", 65) + "\n", []string{"node_name", "at most 64"}},
 		{"key with a slash", "apps:\n  - key: a/b\n    secret: s\n", []string{`apps[0] ("a/b"): key:`}},
 	}
 	for _, tt := range tests {

@@ -215,7 +215,7 @@ func rssMiB(pid int) int {
 
 // pushbenchBin builds cmd/pushbench once per test binary ("" with
 // BENCH_PUSHBENCH=0: skip its runs).
-func pushbenchBin(b *testing.B) string {
+func pushbenchBin(b testing.TB) string {
 	if os.Getenv("BENCH_PUSHBENCH") == "0" {
 		return ""
 	}

@@ -7,6 +7,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,7 @@ type Broker interface {
 	Replay(ctx context.Context, app, channel string, from uint64, limit int) (*bus.Replay, error)
 	LastSeq(ctx context.Context, app string) (uint64, error)
 	SubscribeControl(kind string, f func(app string, data []byte)) error
+	Notify(app, kind string, data []byte) error
 }
 
 // Unsubscriber ends a channel interest.
@@ -98,6 +100,7 @@ type Gateway struct {
 	reactions *reactions
 	log       *slog.Logger
 	logs      *sockLog // per-connection lines: routine at debug, refusals limited
+	feed      feed     // connections opened and closed, for the consoles watching
 	node      string
 	nextID    atomic.Uint64
 	clients   registry
@@ -167,6 +170,12 @@ func New(ctx context.Context, cfg config.Config, d Deps) (*Gateway, error) {
 	}
 	if err := d.Broker.SubscribeControl(bus.ControlWatchlist, g.rewatchLocal); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	g.feed = feed{notify: d.Broker.Notify, node: cmp.Or(cfg.NodeName, g.node)}
+	for kind, f := range map[string]func(string, []byte){bus.ControlWatch: g.watchControl, bus.ControlDisconnect: g.disconnectControl} {
+		if err := d.Broker.SubscribeControl(kind, f); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
 	}
 	return g, nil
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/internal/gws"
@@ -89,7 +90,7 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	key, ok := strings.CutPrefix(r.URL.Path, "/app/")
 	defer func() {
 		if s.code != 0 {
-			g.logs.handshakeRefused(r, key, s.code, s.msg)
+			g.logs.handshakeRefused(r, key, int(s.code), s.msg)
 		}
 	}()
 	if !ok || key == "" || strings.Contains(key, "/") {
@@ -129,8 +130,13 @@ func (g *Gateway) authorize(r *http.Request, ss gws.SessionStorage) bool {
 	}
 	s.app = a
 	s.resumable = strings.HasPrefix(r.URL.Query().Get("client"), "pushd")
+	s.ua = unique.Make(truncate(r.Header.Get("User-Agent"), maxUserAgent))
 	return true
 }
+
+// maxUserAgent is the most of a User-Agent a socket keeps for the console
+// (a browser's is 100–150 bytes).
+const maxUserAgent = 256
 
 // warnSocketLimit logs, at most once a minute, that connections are
 // refused for the server-wide max_connections.

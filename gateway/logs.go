@@ -84,9 +84,9 @@ func (l *sockLog) unsubscribed(c *client, ch string) {
 }
 
 // disconnected logs the end of a connection: at debug when the client
-// closed it or the link dropped, as a refusal when the server closed it
-// for a WebSocket protocol error (1009 a frame over 64 KiB, 1007 invalid
-// UTF-8, 1002 a malformed frame).
+// closed it, the link dropped or the server closed it with a Pusher code,
+// as a refusal when the server closed it for a WebSocket protocol error
+// (1009 a frame over 64 KiB, 1007 invalid UTF-8, 1002 a malformed frame).
 func (l *sockLog) disconnected(c *client, err error) {
 	if l == nil {
 		return
@@ -94,8 +94,12 @@ func (l *sockLog) disconnected(c *client, err error) {
 	since := func() slog.Attr {
 		return slog.String("connected_for", time.Since(time.Unix(0, c.opened)).Round(time.Millisecond).String())
 	}
-	var status interface{ Uint16() uint16 } // gws's own close code for what it refused
-	if errors.As(err, &status) && status.Uint16() != 1000 && status.Uint16() != 1001 {
+	// The code of a close the server sent: gws's own for what it refused
+	// (1002, 1007, 1009…), or a Pusher code the server closed with (4000
+	// and up, logged already as "closing connection").
+	var status interface{ Uint16() uint16 }
+	sent := errors.As(err, &status)
+	if sent && status.Uint16() != 1000 && status.Uint16() != 1001 && status.Uint16() < 4000 {
 		l.refused(c, "connection closed for a protocol error", slog.Int("code", int(status.Uint16())), slog.String("reason", err.Error()), since())
 		return
 	}
@@ -106,6 +110,8 @@ func (l *sockLog) disconnected(c *client, err error) {
 	switch {
 	case errors.As(err, &closed):
 		l.debug(c, "disconnected", slog.Int("code", int(closed.Code)), since())
+	case sent:
+		l.debug(c, "disconnected", slog.Int("code", int(status.Uint16())), since())
 	default:
 		reason := "connection lost"
 		if err != nil && err.Error() != "" {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,7 @@ func startTestNATS(t *testing.T) string {
 // testNode is one gateway of a test cluster.
 type testNode struct {
 	g    *Gateway
+	b    *bus.Bus
 	addr string // WebSocket host:port
 }
 
@@ -87,7 +89,7 @@ func startTestNode(t *testing.T, url string, apps []config.App) *testNode {
 	}
 	t.Cleanup(func() { ln.Close() })
 	go g.ServeWebSocket(ln)
-	return &testNode{g: g, addr: ln.Addr().String()}
+	return &testNode{g: g, b: b, addr: ln.Addr().String()}
 }
 
 // peerFrame is one frame a peer received.
@@ -128,9 +130,15 @@ func (h peerHandler) OnMessage(_ *gws.Conn, m *gws.Message) {
 // dialPeer connects to an app on a node and waits for its socket id.
 func dialPeer(t *testing.T, n *testNode, key string) *peer {
 	t.Helper()
+	return dialPeerWith(t, n, key, nil)
+}
+
+// dialPeerWith is dialPeer with request headers for the handshake.
+func dialPeerWith(t *testing.T, n *testNode, key string, header http.Header) *peer {
+	t.Helper()
 	p := &peer{t: t, key: key}
 	conn, _, err := gws.NewClient(peerHandler{p: p}, &gws.ClientOption{
-		Addr: "ws://" + n.addr + "/app/" + key + "?protocol=7", HandshakeTimeout: 5 * time.Second})
+		Addr: "ws://" + n.addr + "/app/" + key + "?protocol=7", HandshakeTimeout: 5 * time.Second, RequestHeader: header})
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

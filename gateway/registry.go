@@ -39,6 +39,19 @@ func (r *registry) remove(c *client) {
 	s.mu.Unlock()
 }
 
+// find returns the client with a socket id, or nil.
+func (r *registry) find(socketID string) *client {
+	s := &r.shards[maphash.String(r.seed, socketID)%uint64(len(r.shards))]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.m {
+		if c.socketID == socketID {
+			return c
+		}
+	}
+	return nil
+}
+
 func (r *registry) len() int {
 	n := 0
 	for i := range r.shards {

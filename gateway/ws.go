@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unique"
 
 	"github.com/pushd/pushd/gateway/protocol"
 	"github.com/pushd/pushd/internal/gws"
@@ -29,11 +30,15 @@ var pingFrame = protocol.PingFrame
 type session struct {
 	c   *client
 	app *app
+	msg string
+	// ua is the client's User-Agent, interned (unique.Make): sockets of
+	// one browser share one copy. It stays with the socket for the
+	// console; the fields are ordered to keep the session in 48 bytes.
+	ua   unique.Handle[string]
+	code int32 // non-zero: refuse the connection with this code
 	// resumable: the client is one of Pushd's own (client=pushd-…), which
 	// use the stream positions of the resume extension.
 	resumable bool
-	code      int // non-zero: refuse the connection with this code
-	msg       string
 }
 
 func (s *session) Len() int                     { return 0 }
@@ -134,7 +139,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	s := ws.Session().(*session)
 	_ = ws.SetReadDeadline(time.Time{})
 	if s.code != 0 {
-		refuse(ws, s.code, s.msg)
+		refuse(ws, int(s.code), s.msg)
 		return
 	}
 	a := s.app
@@ -152,6 +157,7 @@ func (h wsHandler) OnOpen(ws *gws.Conn) {
 	g.clients.add(c)
 	c.send(protocol.ConnectionEstablished(c.socketID, a.ActivityTimeout))
 	g.logs.connected(c)
+	g.feed.connected(c)
 }
 
 func refuse(ws *gws.Conn, code int, msg string) {
@@ -166,6 +172,7 @@ func (h wsHandler) OnClose(ws *gws.Conn, err error) {
 	}
 	c.closed.Store(true)
 	h.g.logs.disconnected(c, err)
+	h.g.feed.disconnected(c, err)
 	if rp := c.rp.Load(); rp != nil {
 		rp.stop()
 	}

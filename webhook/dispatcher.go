@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -82,6 +83,21 @@ type Options struct {
 	// QueueSize bounds the reports waiting to be stored as jobs (65,536);
 	// past it new reports are dropped and counted (Stats.QueueDropped).
 	QueueSize int
+	// Attempted, when set, is told of every attempt at sending a batch,
+	// from the goroutine that made it (the console's feed); it must not
+	// block.
+	Attempted func(app string, a Attempt)
+}
+
+// Attempt is one attempt at sending a webhook batch to an endpoint.
+type Attempt struct {
+	Endpoint string `json:"endpoint"`
+	// Delivery is the batch's X-Pushd-Delivery.
+	Delivery string `json:"delivery"`
+	// Events are the batch's events as sent.
+	Events []json.RawMessage `json:"events"`
+	// Error says why the attempt failed; "" when it was delivered.
+	Error string `json:"error,omitempty"`
 }
 
 func (o *Options) defaults() {

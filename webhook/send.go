@@ -79,6 +79,13 @@ func (d *Dispatcher) attempt(ctx context.Context, m jetstream.Msg, meta *jetstre
 	t := d.timing(&app)
 	deadline := time.Unix(0, bj.Since).Add(t.retryFor)
 	err := d.send(ctx, &app, ep, bj, deadline)
+	if d.opts.Attempted != nil && !errors.Is(err, errNotYet) {
+		at := Attempt{Endpoint: bj.Endpoint, Delivery: bj.Delivery, Events: bj.Events}
+		if err != nil {
+			at.Error = err.Error()
+		}
+		d.opts.Attempted(bj.App, at)
+	}
 	switch {
 	case err == nil:
 		d.stats.sent.Add(uint64(len(bj.Events)))

@@ -21,7 +21,7 @@ type settings struct {
 	configFile, wsAddr, apiAddr, dataDir, natsURL, natsListen string
 	appID, appKey, appSecret, webhookURL, logLevel, logFormat string
 	tlsCert, tlsKey, pprofAddr, appCompat, webhookNames       string
-	adminToken                                                string
+	adminToken, nodeName                                      string
 	console                                                   consoleFlags
 }
 
@@ -43,6 +43,7 @@ func (s *settings) flags(fs *flag.FlagSet) {
 	fs.StringVar(&s.pprofAddr, "pprof-addr", "", "serve Go's /debug/pprof on this address (off by default; keep it on loopback)")
 	fs.StringVar(&s.logLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&s.logFormat, "log-format", "", "text or json")
+	fs.StringVar(&s.nodeName, "node-name", "", "this node's name in the console (default: the host name)")
 	fs.StringVar(&s.adminToken, "admin-token", "", "bearer token of the admin API (/admin/apps) and the console's app management; prefer PUSHD_ADMIN_TOKEN (flags show in ps)")
 	s.console.flags(fs)
 }
@@ -122,6 +123,7 @@ func (s *settings) config(generate bool) (cfg config.Config, generated generated
 	set(&cfg.TLSKey, s.tlsKey)
 	set(&cfg.PprofAddr, s.pprofAddr)
 	set(&cfg.AdminToken, s.adminToken)
+	set(&cfg.NodeName, s.nodeName)
 	s.console.apply(&cfg)
 	cfg.Defaults()
 	if s.appKey != "" || s.appSecret != "" {

@@ -26,6 +26,7 @@ import (
 	"github.com/pushd/pushd/gateway/console"
 	"github.com/pushd/pushd/metrics"
 	"github.com/pushd/pushd/presence"
+	"github.com/pushd/pushd/stats"
 	"github.com/pushd/pushd/webhook"
 )
 
@@ -104,7 +105,7 @@ func run(args []string) (err error) {
 	m := metrics.New()
 	table := apps.NewTable(nil, m) // filled from the app store below
 	hooks, err := webhook.New(ctx, b.Jobs(), webhook.Options{Apps: table.Config, State: tracker, Logger: log, Replicas: b.Replicas(),
-		DeadMaxAge: cfg.WebhookDeadLetterMaxAge})
+		DeadMaxAge: cfg.WebhookDeadLetterMaxAge, Attempted: console.WebhookFeed(table, b.Notify, cfg.NodeName)})
 	if err != nil {
 		return err
 	}
@@ -142,6 +143,14 @@ func run(args []string) (err error) {
 	if err := seed(ctx, store, cfg.Apps, generated, log); err != nil {
 		return err
 	}
+	// The console's graphs: this node's figures each second, every node's
+	// summed (package stats).
+	figures := stats.New(stats.Options{Node: node, Name: cfg.NodeName, Apps: table, Metrics: m, Webhooks: hooks, Bus: b, Logger: log})
+	go func() {
+		if err := figures.Run(runCtx); err != nil && runCtx.Err() == nil {
+			log.Error("console figures stopped", slog.Any("err", err))
+		}
+	}()
 	hooksDone := make(chan struct{})
 	go func() {
 		defer close(hooksDone)
@@ -149,8 +158,13 @@ func run(args []string) (err error) {
 			log.Error("webhook dispatcher stopped", slog.Any("err", err))
 		}
 	}()
+	cons, err := console.New(console.Deps{Node: node, NodeName: cfg.NodeName, Apps: table, Local: gw, Presence: tracker, Broker: b,
+		Stats: figures, Trigger: apiSrv.Trigger, Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret})
+	if err != nil {
+		return err
+	}
 	go func() {
-		if err := tracker.Run(runCtx, gw.Listener()); err != nil && runCtx.Err() == nil {
+		if err := tracker.Run(runCtx, presence.Listeners{gw.Listener(), cons.Listener()}); err != nil && runCtx.Err() == nil {
 			log.Error("presence watcher stopped", slog.Any("err", err))
 		}
 	}()
@@ -180,8 +194,7 @@ func run(args []string) (err error) {
 	apiSrv.Register(mux)
 	admin.New(admin.Deps{Store: store, Token: cfg.AdminToken, Prepare: func(ctx context.Context, a config.App) error { return declareApp(ctx, b, hooks, a) },
 		Retire: b.DeleteApp, RefuseAuth: apiSrv.RefuseAuth, Logger: log}).Register(mux)
-	console.New(console.Deps{Node: node, Apps: table, Local: gw, Presence: tracker, Broker: b, Trigger: apiSrv.Trigger,
-		Password: cfg.ConsolePassword, WithSecret: cfg.ConsoleWithSecret}).Register(mux)
+	cons.Register(mux)
 	api := &http.Server{Handler: apiSrv.Handler(mux, staticFiles()), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		IdleTimeout: 2 * time.Minute, ErrorLog: httpErrorLog(ctx, log, "api")} // no WriteTimeout: the console streams events
 	errc := make(chan error, 2)

@@ -23,7 +23,10 @@ try {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('dialog', (d) => d.accept());
-  await page.goto(process.env.CONSOLE_URL, { timeout: 10000 });
+  // The browser's own login (/console?basic), then the Apps view.
+  await page.goto(process.env.CONSOLE_URL + '?basic', { timeout: 10000 });
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'live', null, { timeout: 10000 });
+  await page.click('nav button[data-view="apps"]');
   // A wrong token is refused and shown.
   await page.fill('#admin-token', 'not-the-token-at-all');
   await page.click('#admin-login button');

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/pushd/pushd/config"
@@ -35,6 +36,27 @@ type Runtime struct {
 	// other gateways.
 	API           ratelimit.Locked
 	APIUnreported atomic.Int64
+	// watchedUntil is when the consoles watching the app's feed stop
+	// counting (unix ns; 0: never watched).
+	watchedUntil atomic.Int64
+}
+
+// Watch records that a console watches the app's feed until t.
+func (r *Runtime) Watch(t time.Time) {
+	for {
+		old := r.watchedUntil.Load()
+		if old >= t.UnixNano() || r.watchedUntil.CompareAndSwap(old, t.UnixNano()) {
+			return
+		}
+	}
+}
+
+// Watched reports whether a console watches the app's feed: while none
+// does, the doors build no feed entries. It costs one atomic load for an
+// app never watched.
+func (r *Runtime) Watched() bool {
+	u := r.watchedUntil.Load()
+	return u != 0 && time.Now().UnixNano() < u
 }
 
 // Table finds apps by key; a reload swaps the whole map at once, so a

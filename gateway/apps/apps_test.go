@@ -3,6 +3,7 @@ package apps
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/pushd/pushd/config"
 )
@@ -100,5 +101,25 @@ func BenchmarkReplace(b *testing.B) {
 				tb.Replace(list)
 			}
 		})
+	}
+}
+
+// TestWatched: an app is watched until the latest time a console named, and
+// an earlier time does not shorten it.
+func TestWatched(t *testing.T) {
+	tb := NewTable([]config.App{{Key: "a", Secret: "s"}}, nil)
+	a := tb.Get("a")
+	if a.Watched() {
+		t.Fatal("an app no console watched is watched")
+	}
+	a.Watch(time.Now().Add(time.Hour))
+	a.Watch(time.Now().Add(-time.Hour))
+	if !a.Watched() {
+		t.Fatal("not watched within the hour a console named")
+	}
+	b := NewTable([]config.App{{Key: "b", Secret: "s"}}, nil).Get("b")
+	b.Watch(time.Now().Add(-time.Second))
+	if b.Watched() {
+		t.Fatal("watched after the time a console named")
 	}
 }
