@@ -169,7 +169,9 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 	}
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
-		b.shutdownServer()
+		if b.emb != nil {
+			b.emb.shutdown()
+		}
 		return nil, fmt.Errorf("connect nats: %w%s", err, tlsClosedHint(err, opts.Auth))
 	}
 	b.nc = nc
@@ -281,10 +283,6 @@ func (b *Bus) close() {
 		b.nc.Close()
 	}
 	close(b.done)
-	b.shutdownServer()
-}
-
-func (b *Bus) shutdownServer() {
 	if b.emb != nil {
 		b.emb.shutdown()
 	}
@@ -588,7 +586,7 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 	}
 	subj := outSubject(appTok, chTok)
 	sh := b.shardOf(subj)
-	confirm := b.confirmAfter()
+	confirm := b.confirmer.after()
 	if confirm > 0 {
 		// Before the interest exists, so every event after base is owed.
 		if base, err := b.confirmer.base(app); err == nil {

@@ -55,7 +55,7 @@ func (c *confirmer) base(app string) (uint64, error) {
 	c.inflight[app] = r
 	c.mu.Unlock()
 	c.reads.Add(1)
-	r.seq, r.err = c.b.lastSeqWithin(app, time.Second)
+	r.seq, r.err = c.lastSeq(app, time.Second)
 	c.mu.Lock()
 	delete(c.inflight, app)
 	c.mu.Unlock()
@@ -100,7 +100,7 @@ func (c *confirmer) fire(app string) {
 		return
 	}
 	c.reads.Add(1)
-	upTo, err := c.b.lastSeqWithin(app, 5*time.Second)
+	upTo, err := c.lastSeq(app, 5*time.Second)
 	if err != nil {
 		return // the next event of each channel still reveals what is missing
 	}
@@ -111,8 +111,9 @@ func (c *confirmer) fire(app string) {
 	}
 }
 
-// confirmAfter is the delay of the check of new subscriptions (0: none).
-func (b *Bus) confirmAfter() time.Duration {
+// after is the delay of the check of new subscriptions (0: none).
+func (c *confirmer) after() time.Duration {
+	b := c.b
 	switch {
 	case b.confirm != 0:
 		return max(b.confirm, 0)
@@ -122,8 +123,9 @@ func (b *Bus) confirmAfter() time.Duration {
 	return 0
 }
 
-func (b *Bus) lastSeqWithin(app string, d time.Duration) (uint64, error) {
-	ctx, cancel := context.WithTimeout(b.ctx, d)
+// lastSeq reads the app stream's last sequence, within d.
+func (c *confirmer) lastSeq(app string, d time.Duration) (uint64, error) {
+	ctx, cancel := context.WithTimeout(c.b.ctx, d)
 	defer cancel()
-	return b.LastSeq(ctx, app)
+	return c.b.LastSeq(ctx, app)
 }

@@ -89,7 +89,7 @@ func TestCheckAfterSubscribeBringsWhatWasLost(t *testing.T) {
 // Subscribe returns, so nothing is read back by default.
 func TestNoCheckOnSingleServer(t *testing.T) {
 	b, _ := openTest(t)
-	if d := b.confirmAfter(); d != 0 {
+	if d := b.confirmer.after(); d != 0 {
 		t.Fatalf("confirm delay on the embedded server: %s, want none", d)
 	}
 }
