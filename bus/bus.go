@@ -165,7 +165,10 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 			return nil, err
 		}
 		b.emb = emb
-		natsOpts = append(natsOpts, nats.InProcessServer(emb))
+		// No write deadline on the in-process pipe: each one would start a
+		// timer per flush, and a pipe to our own server cannot stall on a
+		// network.
+		natsOpts = append(natsOpts, nats.InProcessServer(emb), nats.FlusherTimeout(0))
 	}
 	nc, err := nats.Connect(url, natsOpts...)
 	if err != nil {
@@ -463,12 +466,10 @@ func (b *Bus) Relay(app string, o Outgoing) error {
 	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
 		return fmt.Errorf("relay client event: %w", err)
 	}
-	m := nats.NewMsg(outSubject(appTok, chTok))
-	m.Data = o.Frame
-	if o.Exclude != "" {
-		m.Header.Set(hdrExclude, o.Exclude)
-	}
-	if err := b.nc.PublishMsg(m); err != nil {
+	// The socket to leave out rides in the reply subject, which no node
+	// answers: a header would cost every receiving node a parse and a map
+	// per client event.
+	if err := b.nc.PublishRequest(outSubject(appTok, chTok), o.Exclude, o.Frame); err != nil {
 		return fmt.Errorf("relay client event on %s: %w", o.Channel, err)
 	}
 	return nil

@@ -82,8 +82,7 @@ func (s *shard) deliver(m *nats.Msg) {
 	if !ok {
 		return
 	}
-	seq, _ := strconv.ParseUint(m.Header.Get(hdrSeq), 10, 64)
-	prev, _ := strconv.ParseUint(m.Header.Get(hdrLastSeq), 10, 64)
+	seq, prev := headerUint(m.Header, hdrSeq), headerUint(m.Header, hdrLastSeq)
 	last, known := s.last[m.Subject]
 	if seq != 0 && seq <= last {
 		return // already delivered (a gap fill got there first)
@@ -94,8 +93,14 @@ func (s *shard) deliver(m *nats.Msg) {
 	if seq != 0 {
 		s.last[m.Subject] = seq
 	}
-	stored, _ := time.Parse(time.RFC3339Nano, m.Header.Get(hdrTime))
-	d := Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Prev: prev, Exclude: m.Header.Get(hdrExclude), Stored: stored}
+	var stored time.Time
+	if v := m.Header.Get(hdrTime); v != "" {
+		stored, _ = time.Parse(time.RFC3339Nano, v)
+	}
+	d := Delivery{App: app, Channel: channel, Frame: m.Data, Seq: seq, Prev: prev, Exclude: m.Reply, Stored: stored}
+	if d.Exclude == "" {
+		d.Exclude = m.Header.Get(hdrExclude) // a stored event's, or one relayed by an older node
+	}
 	if prev == 0 && seq != 0 {
 		// 0: no earlier event of the channel is stored now; older ones may
 		// have been removed, so nothing is known before this one.
@@ -144,4 +149,15 @@ func (s *shard) fill(subject, app, channel string, last, seq uint64) uint64 {
 			slog.Int("events", len(missed)))
 	}
 	return last
+}
+
+// headerUint reads a number header; 0 when it is absent, as on a relayed
+// client event (parsing "" would allocate an error per message).
+func headerUint(h nats.Header, key string) uint64 {
+	v := h.Get(key)
+	if v == "" {
+		return 0
+	}
+	n, _ := strconv.ParseUint(v, 10, 64)
+	return n
 }

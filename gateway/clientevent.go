@@ -56,6 +56,9 @@ func (f *frames) clientEvent(c *client, fr protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, fr.Channel, "the server could not relay the client event (message bus unavailable): send it again in a moment")
 		return
 	}
+	// This node's subscribers get it now, not after a trip through NATS;
+	// Gateway.Deliver drops the copy that comes back (ownRelay).
+	f.hub.deliver(delivery{Delivery: bus.Delivery{App: a.Key, Channel: fr.Channel, Frame: frame, Exclude: c.socketID}})
 	a.Metrics.Client.Inc()
 	a.Metrics.Relayed.Inc()
 	f.webhooks.Report(a.Key, webhook.Event{Name: webhook.ClientEvent, Channel: fr.Channel, Event: fr.Event, Data: data,

@@ -57,15 +57,16 @@ func DataString(data json.RawMessage) (string, error) {
 	if len(data) == 0 || string(data) == "null" {
 		return "", nil
 	}
+	if !json.Valid(data) {
+		return "", fmt.Errorf("%w: data is not JSON", ErrBadFrame)
+	}
 	if data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
+		// Valid JSON that starts with a quote is one string literal.
+		s, err := UnquoteJSON(data)
+		if err != nil {
 			return "", fmt.Errorf("%w: data: %v", ErrBadFrame, err)
 		}
 		return s, nil
-	}
-	if !json.Valid(data) {
-		return "", fmt.Errorf("%w: data is not JSON", ErrBadFrame)
 	}
 	return string(data), nil
 }

@@ -402,6 +402,10 @@ func FuzzParseFrame(f *testing.F) {
 			t.Fatalf("DataString(%q) of an accepted frame: %v", fr.Data, err)
 		}
 		checkJSONString(t, s, AppendJSONString(nil, s))
+		var want string
+		if len(fr.Data) > 0 && fr.Data[0] == '"' && json.Unmarshal(fr.Data, &want) == nil && s != want {
+			t.Fatalf("DataString(%q) = %q; encoding/json gives %q", fr.Data, s, want)
+		}
 	})
 }
 
