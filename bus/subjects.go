@@ -63,12 +63,15 @@ func streamName(appTok string) string { return "PUSHD_" + appTok }
 
 // splitOut parses "pushd.{app}.out.{channel}" into its decoded parts.
 func splitOut(subject string) (app, channel string, ok bool) {
-	parts := strings.Split(subject, ".")
-	if len(parts) != 4 || parts[0] != subjectRoot || parts[2] != "out" {
+	// Cut, not Split: this runs for every event a node receives.
+	root, rest, _ := strings.Cut(subject, ".")
+	appTok, rest, _ := strings.Cut(rest, ".")
+	out, chTok, _ := strings.Cut(rest, ".")
+	if root != subjectRoot || out != "out" || appTok == "" || chTok == "" || strings.Contains(chTok, ".") {
 		return "", "", false
 	}
-	a, err1 := DecodeToken(parts[1])
-	c, err2 := DecodeToken(parts[3])
+	a, err1 := DecodeToken(appTok)
+	c, err2 := DecodeToken(chTok)
 	return a, c, err1 == nil && err2 == nil
 }
 

@@ -130,3 +130,12 @@ func FuzzSubject(f *testing.F) {
 		}
 	})
 }
+
+// splitOut takes only an out subject of exactly four tokens.
+func TestSplitOutRefusesOtherSubjects(t *testing.T) {
+	for _, s := range []string{"", "pushd", "pushd.a.out", "pushd.a.out.b.c", "x.a.out.b", "pushd.a.in.b", "pushd..out.b", "pushd.a.out."} {
+		if a, c, ok := splitOut(s); ok {
+			t.Errorf("splitOut(%q) = %q, %q, true; want a refusal", s, a, c)
+		}
+	}
+}
