@@ -46,6 +46,18 @@ func TestKeepStates(t *testing.T) {
 		}
 		return out
 	}
+	// A delivery is recorded (Done) just after the receiver's 200: wait for
+	// every record, or a late one would count as a rewrite below.
+	waitFor(t, 5*time.Second, "deliveries recorded", func() bool {
+		for _, k := range keys {
+			e, err := d.kv.Get(ctx, k)
+			var r reported
+			if err != nil || json.Unmarshal(e.Value(), &r) != nil || !r.Done {
+				return false
+			}
+		}
+		return true
+	})
 	before := revs()
 	if n, err := keepStates(ctx, d.kv, d.opts.Apps, time.Hour); err != nil || n != 0 {
 		t.Fatalf("keepStates of fresh states: %d, %v; want none", n, err)
