@@ -82,6 +82,7 @@ type Handler func(Delivery)
 type Bus struct {
 	nc      *nats.Conn
 	js      jetstream.JetStream
+	out     *nats.Conn          // channel subscriptions and client-event relays (no echo)
 	jobsNC  *nats.Conn          // the connection of Jobs
 	jobsJS  jetstream.JetStream // background work: webhook jobs
 	emb     *embedded           // nil on an external NATS
@@ -203,6 +204,18 @@ func Open(ctx context.Context, opts Options, h Handler) (*Bus, error) {
 		return nil, fmt.Errorf("jetstream (jobs): %w", err)
 	}
 	b.jobsJS = createFirst{jobsJS}
+	// Channel subscriptions and client-event relays share a connection
+	// that NATS does not echo to: a node's own relays (its subscribers
+	// had them when they were sent) never come back to it, which saved
+	// the embedded server and the client a parse and a hand-off each.
+	// Stored events are republished by the stream, not by this
+	// connection, so they arrive as before.
+	out, err := nats.Connect(url, append(natsOpts, nats.Name(opts.Name+"-out"), nats.NoEcho())...)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("connect nats (subscriptions): %w", err)
+	}
+	b.out = out
 	b.replicas = opts.Replicas
 	if b.replicas == 0 {
 		b.replicas = 1
@@ -244,6 +257,9 @@ func (b *Bus) Ready() error {
 	if st := b.nc.Status(); st != nats.CONNECTED {
 		return fmt.Errorf("nats %s", st)
 	}
+	if st := b.out.Status(); st != nats.CONNECTED {
+		return fmt.Errorf("nats (subscriptions) %s", st)
+	}
 	return nil
 }
 
@@ -277,13 +293,16 @@ func (b *Bus) close() {
 	if b.jobsNC != nil {
 		b.jobsNC.Close()
 	}
-	if b.nc != nil {
-		_ = b.nc.Drain()
-		deadline := time.Now().Add(5 * time.Second)
-		for !b.nc.IsClosed() && time.Now().Before(deadline) {
+	deadline := time.Now().Add(5 * time.Second)
+	for _, nc := range []*nats.Conn{b.out, b.nc} {
+		if nc == nil {
+			continue
+		}
+		_ = nc.Drain()
+		for !nc.IsClosed() && time.Now().Before(deadline) {
 			time.Sleep(10 * time.Millisecond)
 		}
-		b.nc.Close()
+		nc.Close()
 	}
 	close(b.done)
 	if b.emb != nil {
@@ -458,9 +477,10 @@ func (b *Bus) publish(ctx context.Context, app string, evs []Outgoing) ([]uint64
 	return seqs, nil
 }
 
-// Relay delivers an event to every node with interest in its channel without
-// storing it (client events: Pusher does not keep them either). It carries
-// no stream position, so it is neither replayed nor cached.
+// Relay delivers an event to every other node with interest in its channel
+// without storing it (client events: Pusher does not keep them either); the
+// caller hands it to its own node's subscribers. It carries no stream
+// position, so it is neither replayed nor cached.
 func (b *Bus) Relay(app string, o Outgoing) error {
 	appTok, chTok := EncodeToken(app), EncodeToken(o.Channel)
 	if err := checkChannel(appTok, chTok, o.Channel); err != nil {
@@ -469,7 +489,7 @@ func (b *Bus) Relay(app string, o Outgoing) error {
 	// The socket to leave out rides in the reply subject, which no node
 	// answers: a header would cost every receiving node a parse and a map
 	// per client event.
-	if err := b.nc.PublishRequest(outSubject(appTok, chTok), o.Exclude, o.Frame); err != nil {
+	if err := b.out.PublishRequest(outSubject(appTok, chTok), o.Exclude, o.Frame); err != nil {
 		return fmt.Errorf("relay client event on %s: %w", o.Channel, err)
 	}
 	return nil
@@ -594,11 +614,11 @@ func (b *Bus) Subscribe(app, channel string) (*Subscription, error) {
 			sh.enqueue(marker(markBase, subj, base))
 		}
 	}
-	sub, err := b.nc.ChanSubscribe(subj, sh.in)
+	sub, err := b.out.ChanSubscribe(subj, sh.in)
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s: %w", channel, err)
 	}
-	if err := b.nc.FlushTimeout(5 * time.Second); err != nil {
+	if err := b.out.FlushTimeout(5 * time.Second); err != nil {
 		_ = sub.Unsubscribe()
 		sh.enqueue(marker(markUnsub, subj, 0))
 		return nil, fmt.Errorf("subscribe %s: flush: %w", channel, err)

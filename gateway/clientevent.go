@@ -56,8 +56,8 @@ func (f *frames) clientEvent(c *client, fr protocol.Frame) {
 		c.errorFrame(protocol.CodeInvalidMessage, fr.Channel, "the server could not relay the client event (message bus unavailable): send it again in a moment")
 		return
 	}
-	// This node's subscribers get it now, not after a trip through NATS;
-	// Gateway.Deliver drops the copy that comes back (ownRelay).
+	// This node's subscribers get it now: NATS relays it to the other
+	// nodes only (the bus's relay connection has no echo).
 	f.hub.deliver(delivery{Delivery: bus.Delivery{App: a.Key, Channel: fr.Channel, Frame: frame, Exclude: c.socketID}})
 	a.Metrics.Client.Inc()
 	a.Metrics.Relayed.Inc()

@@ -246,21 +246,11 @@ func (g *Gateway) logChanges(old, table map[string]*app) {
 
 // Deliver hands a stored event to the local subscribers of its channel.
 func (g *Gateway) Deliver(d bus.Delivery) {
-	if g.ownRelay(d) {
-		return
-	}
 	if !d.Stored.IsZero() {
 		g.metrics.Latency.Observe(time.Since(d.Stored).Seconds())
 	}
 	d.Frame = protocol.WithSeq(d.Frame, d.Seq)
 	g.hub.deliver(delivery{Delivery: d})
-}
-
-// ownRelay tells whether d is a client event this node relayed: its local
-// subscribers had it when it was sent. A relay has no stream position and
-// names its sender, whose socket id starts with the node's id.
-func (g *Gateway) ownRelay(d bus.Delivery) bool {
-	return d.Seq == 0 && len(d.Exclude) > len(g.node) && d.Exclude[len(g.node)] == '.' && d.Exclude[:len(g.node)] == g.node
 }
 
 // newSocketID returns a cluster-unique id of the form node.counter.
