@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/pushd/pushd/internal/every"
 )
 
 // Run watches the bucket until ctx ends and calls apply with the whole set
@@ -20,26 +20,9 @@ import (
 // skipped: the app keeps the settings it had, the other apps are not
 // touched. A watcher that stops is started again, and the view is rebuilt.
 func (s *Store) Run(ctx context.Context, apply func(Change)) error {
-	wait := 250 * time.Millisecond
-	for {
-		err := s.watch(ctx, apply)
-		if ctx.Err() != nil {
-			return nil
-		}
-		s.health.Store(&err)
-		s.log.Warn("app store watcher stopped, restarting", slog.Any("err", err), slog.Duration("in", wait))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		if err := s.declare(dctx); err != nil {
-			s.log.Warn("app store", slog.Any("err", err))
-		}
-		cancel()
-	}
+	every.Restart(ctx, s.log, "app store", &s.health,
+		func(bool) error { return s.watch(ctx, apply) }, s.declare)
+	return nil
 }
 
 // watch runs one watcher until it stops.

@@ -20,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/pushd/pushd/bus"
+	"github.com/pushd/pushd/internal/every"
 )
 
 // Listener receives the transitions, one call at a time, in bucket order.
@@ -131,30 +132,17 @@ func (t *Tracker) Run(ctx context.Context, l Listener) error {
 	t.listener = l
 	t.writer.run(ctx)
 	go t.maintain(ctx)
-	wait := 250 * time.Millisecond
-	for first := true; ; first = false {
-		err := t.watch(ctx, first)
-		if ctx.Err() != nil {
+	every.Restart(ctx, t.log, "presence", &t.health, func(first bool) error { return t.watch(ctx, first) },
+		func(dctx context.Context) error {
+			kv, err := t.js.CreateOrUpdateKeyValue(dctx, t.bucketConfig())
+			if err != nil {
+				return fmt.Errorf("presence bucket: %w", err)
+			}
+			t.kvv.Store(&kv)
+			t.refresh(ctx) // this node's keys, into a bucket that may be new
 			return nil
-		}
-		t.health.Store(&err)
-		t.log.Warn("presence watcher stopped, restarting", slog.Any("err", err), slog.Duration("in", wait))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
-		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		kv, err := t.js.CreateOrUpdateKeyValue(dctx, t.bucketConfig())
-		cancel()
-		if err != nil {
-			t.log.Warn("presence bucket", slog.Any("err", err))
-			continue
-		}
-		t.kvv.Store(&kv)
-		t.refresh(ctx) // this node's keys, into a bucket that may be new
-	}
+		})
+	return nil
 }
 
 // Healthy reports whether the watcher is running (readiness).
