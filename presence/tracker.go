@@ -81,9 +81,10 @@ type Tracker struct {
 	kick     chan struct{} // asks for an immediate count flush
 	lost     chan struct{} // the bucket is gone: restart the watcher
 
-	mu   sync.Mutex
-	view map[chanKey]*chanView
-	rev  uint64 // revision of the last entry applied to view
+	mu     sync.Mutex
+	view   map[chanKey]*chanView
+	rev    uint64        // revision of the last entry applied to view
+	revNew chan struct{} // closed when rev moves; nil while nobody waits
 
 	writer  *writer    // member keys, written in the background
 	flushMu sync.Mutex // one count flush at a time, so writes keep their order
@@ -182,6 +183,7 @@ func (t *Tracker) watch(ctx context.Context, first bool) error {
 				old := t.view
 				t.view, t.rev = fresh, max(freshRev, t.rev)
 				out := diff(old, fresh, t.rev)
+				t.revMovedLocked()
 				t.mu.Unlock()
 				t.health.Store(nil)
 				if first {
@@ -199,6 +201,7 @@ func (t *Tracker) watch(ctx context.Context, first bool) error {
 				t.mu.Lock()
 				t.rev = e.Revision()
 				out := applyEntry(t.view, e)
+				t.revMovedLocked()
 				t.mu.Unlock()
 				t.emit(out)
 			}
@@ -368,7 +371,8 @@ func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Membe
 	t.ownMu.Lock()
 	t.members[key] = val
 	t.ownMu.Unlock()
-	if err := t.writer.writeWait(ctx, memberOp{key: key, val: val}); err != nil {
+	rev, err := t.writer.writeWait(ctx, memberOp{key: key, val: val})
+	if err != nil {
 		// The subscription is refused: the refresh must not write the key
 		// later, and a write that lands after all is deleted.
 		t.ownMu.Lock()
@@ -377,7 +381,47 @@ func (t *Tracker) Join(ctx context.Context, app, channel, socket string, m Membe
 		t.writer.write(memberOp{key: key})
 		return fmt.Errorf("join %s: %w", channel, err)
 	}
+	t.waitView(ctx, rev)
 	return nil
+}
+
+// Within viewWait the watcher shows a node its own write: past it (a
+// watcher being restarted) a Join returns anyway, its write is stored.
+const viewWait = 2 * time.Second
+
+// waitView waits until the view holds the bucket up to rev, so that what
+// this node answers next (a member list, the max_presence_members check)
+// counts a member whose Join returned; bounded by viewWait and ctx.
+func (t *Tracker) waitView(ctx context.Context, rev uint64) {
+	timeout := time.NewTimer(viewWait)
+	defer timeout.Stop()
+	for {
+		t.mu.Lock()
+		if t.rev >= rev {
+			t.mu.Unlock()
+			return
+		}
+		if t.revNew == nil {
+			t.revNew = make(chan struct{})
+		}
+		moved := t.revNew
+		t.mu.Unlock()
+		select {
+		case <-moved:
+		case <-timeout.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// revMovedLocked wakes the Joins waiting for the view; t.mu is held.
+func (t *Tracker) revMovedLocked() {
+	if t.revNew != nil {
+		close(t.revNew)
+		t.revNew = nil
+	}
 }
 
 // Leave removes a presence member of one of this node's sockets; the key is

@@ -13,8 +13,9 @@ import (
 )
 
 // Member keys are written by a writer that keeps each key's writes in
-// order. A Join waits for its write (a member whose subscription_succeeded
-// went out is in the bucket, so the next subscriber's member list has it);
+// order. A Join waits for its write, and for its own node's view to show it
+// (a member whose subscription_succeeded went out is in the bucket and in
+// this node's view, so the next subscriber's member list has it);
 // a Leave does not: it returns at once, and the delete lands after any
 // write of the key still queued.
 //
@@ -35,7 +36,13 @@ const (
 type memberOp struct {
 	key  string
 	val  []byte
-	done chan error
+	done chan written
+}
+
+// written is a write's outcome: the bucket revision it got, or its error.
+type written struct {
+	rev uint64
+	err error
 }
 
 // writer owns the background writes of member keys.
@@ -68,22 +75,22 @@ func (w *writer) write(op memberOp) {
 	}
 }
 
-// writeWait queues op, waiting for room, and returns once it was written
-// (or failed), or when ctx ends.
-func (w *writer) writeWait(ctx context.Context, op memberOp) error {
-	op.done = make(chan error, 1)
+// writeWait queues op, waiting for room, and returns the bucket revision
+// of the write once it was written (or failed), or when ctx ends.
+func (w *writer) writeWait(ctx context.Context, op memberOp) (uint64, error) {
+	op.done = make(chan written, 1)
 	w.pending.Add(1)
 	select {
 	case w.shards[maphash.String(w.seed, op.key)%writerShards] <- op:
 	case <-ctx.Done():
 		w.pending.Add(-1)
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	select {
-	case err := <-op.done:
-		return err
+	case r := <-op.done:
+		return r.rev, r.err
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 }
 
@@ -133,7 +140,7 @@ func (w *writer) publish(ctx context.Context, batch []memberOp) {
 		}
 		f, err := w.t.js.PublishMsgAsync(msg)
 		if err != nil {
-			w.done(op, err)
+			w.done(op, 0, err)
 			continue
 		}
 		inflight = append(inflight, sent{op, f})
@@ -142,14 +149,14 @@ func (w *writer) publish(ctx context.Context, batch []memberOp) {
 	defer timeout.Stop()
 	for _, s := range inflight {
 		select {
-		case <-s.f.Ok():
-			w.done(s.op, nil)
+		case ack := <-s.f.Ok():
+			w.done(s.op, ack.Sequence, nil)
 		case err := <-s.f.Err():
-			w.done(s.op, err)
+			w.done(s.op, 0, err)
 		case <-timeout.C:
-			w.done(s.op, errWriteTimeout)
+			w.done(s.op, 0, errWriteTimeout)
 		case <-ctx.Done():
-			w.done(s.op, ctx.Err())
+			w.done(s.op, 0, ctx.Err())
 		}
 	}
 }
@@ -159,9 +166,9 @@ var errWriteTimeout = errors.New("presence write: no ack in time")
 
 // done reports an op's outcome to whoever waits for it; a failure nobody
 // waits for is healed by the refresh (puts) or the TTL (deletes).
-func (w *writer) done(op memberOp, err error) {
+func (w *writer) done(op memberOp, rev uint64, err error) {
 	if op.done != nil {
-		op.done <- err
+		op.done <- written{rev, err}
 		return
 	}
 	if err != nil {
